@@ -1,0 +1,940 @@
+#!/usr/bin/env python3
+"""A real Kubernetes control plane on 127.0.0.1 for the tests and local deploys.
+
+Builds etcd, kube-apiserver, kube-controller-manager, kube-scheduler and the
+kwok controller from the pinned Go modules in local-cluster/, runs them on
+loopback with TLS, RBAC and static bearer tokens, and bootstraps what the
+deployment expects to find on an OpenShift cluster: the OpenShift API types
+as CRDs, the project namespaces, fake nodes that run pods (kwok), a pool of
+PersistentVolumes, and two identities (`deployer`, admin in the project
+namespaces only, and `norights`, with no bindings).
+
+Everything lives in the cache directory (default <repo>/.cache/local-cluster,
+or $LOCAL_CLUSTER_CACHE): binaries keyed by version, PKI, tokens, etcd data,
+logs, pid files, kubeconfigs and connection.yml (Ansible vars for deployer).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import hashlib
+import ipaddress
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+import requests
+import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+GO_MODULE_DIR = REPO_ROOT / "local-cluster"
+KWOK_MODULE_DIR = GO_MODULE_DIR / "kwok"
+CRD_DIR = REPO_ROOT / "crds" / "openshift"
+
+# Pinned in local-cluster/go.mod and local-cluster/kwok/go.mod; the cache key
+# also hashes those files, so a change of pins rebuilds.
+KUBERNETES_VERSION = "v1.37.2"
+ETCD_VERSION = "v3.7.0"
+KWOK_VERSION = "v0.8.0"
+
+# Uncommon loopback ports (nothing standard lives in 46700-46799).
+PORTS = {
+    "etcd": 46779,
+    "etcd-peer": 46780,
+    "kube-apiserver": 46743,
+    "kube-controller-manager": 46757,
+    "kube-scheduler": 46759,
+    "kwok": 46747,
+}
+HOST = "127.0.0.1"
+
+# Start order; stop goes the other way.
+COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
+K8S_COMMANDS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler")
+
+NAMESPACES = ("packit-dev", "packit-dev-sandbox", "stream-dev", "stream-dev-sandbox")
+NODE_COUNT = 3
+NODE_CAPACITY = {"cpu": "32", "memory": "64Gi", "pods": "110", "ephemeral-storage": "500Gi"}
+PV_COUNT = 40
+PV_SIZE = "20Gi"
+KWOK_NODE_ANNOTATION = ("kwok.x-k8s.io/node", "fake")
+SERVICE_CIDR = "10.96.0.0/16"
+SERVICE_FIRST_IP = "10.96.0.1"
+POD_CIDR = "10.244.0.0/16"
+
+# identity -> (user name, groups). Internal components are cluster admins:
+# this is a throwaway test cluster and only the two user identities matter.
+IDENTITIES = {
+    "admin": ("local-admin", ["system:masters"]),
+    "kube-controller-manager": ("system:kube-controller-manager", ["system:masters"]),
+    "kube-scheduler": ("system:kube-scheduler", ["system:masters"]),
+    "kwok": ("kwok-controller", ["system:masters"]),
+    "deployer": ("deployer", []),
+    "norights": ("norights", []),
+}
+
+
+class ClusterError(Exception):
+    """A failure reported to the user as one line."""
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where everything of one cluster lives."""
+
+    cache_dir: Path
+
+    @property
+    def bin_dir(self) -> Path:
+        return self.cache_dir / "bin" / build_key()
+
+    @property
+    def pki_dir(self) -> Path:
+        return self.cache_dir / "pki"
+
+    @property
+    def etcd_data(self) -> Path:
+        return self.cache_dir / "etcd-data"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.cache_dir / "logs"
+
+    @property
+    def run_dir(self) -> Path:
+        return self.cache_dir / "run"
+
+    @property
+    def tokens_file(self) -> Path:
+        return self.pki_dir / "tokens.csv"
+
+    @property
+    def ca_cert(self) -> Path:
+        return self.cache_dir / "ca.crt"
+
+    @property
+    def connection_vars(self) -> Path:
+        return self.cache_dir / "connection.yml"
+
+    @property
+    def kwok_config(self) -> Path:
+        return self.cache_dir / "kwok.yaml"
+
+    @property
+    def host(self) -> str:
+        return f"https://{HOST}:{PORTS['kube-apiserver']}"
+
+    def kubeconfig(self, identity: str) -> Path:
+        return self.cache_dir / f"{identity}.kubeconfig"
+
+    def binary(self, name: str) -> Path:
+        return self.bin_dir / name
+
+    def pid_file(self, component: str) -> Path:
+        return self.run_dir / f"{component}.pid"
+
+    def log_file(self, component: str) -> Path:
+        return self.log_dir / f"{component}.log"
+
+    def token(self, identity: str) -> str:
+        for line in self.tokens_file.read_text().splitlines():
+            fields = line.split(",")
+            if len(fields) >= 2 and fields[1] == IDENTITIES[identity][0]:
+                return fields[0]
+        raise ClusterError(f"no token for {identity} in {self.tokens_file}; run start")
+
+
+def default_cache_dir() -> Path:
+    env = os.environ.get("LOCAL_CLUSTER_CACHE")
+    return Path(env).resolve() if env else REPO_ROOT / ".cache" / "local-cluster"
+
+
+def build_key() -> str:
+    """Directory name for the binaries: the versions plus a hash of the pins."""
+    digest = hashlib.sha256()
+    for name in ("go.mod", "go.sum"):
+        for module in (GO_MODULE_DIR, KWOK_MODULE_DIR):
+            path = module / name
+            if path.exists():
+                digest.update(path.read_bytes())
+    return f"k8s-{KUBERNETES_VERSION}_etcd-{ETCD_VERSION}_kwok-{KWOK_VERSION}_{digest.hexdigest()[:10]}"
+
+
+# --------------------------------------------------------------------------
+# Build
+
+
+def binaries_present(layout: Layout) -> bool:
+    return all(layout.binary(name).is_file() for name in (*K8S_COMMANDS, "etcd", "kwok"))
+
+
+def go_build(module_dir: Path, out_dir: Path, packages: Sequence[str]) -> None:
+    env = dict(os.environ, CGO_ENABLED="0", GOFLAGS="-mod=readonly")
+    cmd = ["go", "build", "-trimpath", "-ldflags=-s -w", "-o", f"{out_dir}/", *packages]
+    if shutil.which("go") is None:
+        raise ClusterError("the Go toolchain (`go`) is not on PATH; install Go 1.26 to build the control plane")
+    result = subprocess.run(cmd, cwd=module_dir, env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        tail = " | ".join(result.stderr.strip().splitlines()[-5:])
+        raise ClusterError(f"go build in {module_dir.name} failed: {tail}")
+
+
+def build(layout: Layout, force: bool = False) -> float:
+    """Build the binaries unless present; returns the seconds spent (0 when cached)."""
+    if binaries_present(layout) and not force:
+        print(f"binaries cached in {layout.bin_dir}")
+        return 0.0
+    layout.bin_dir.parent.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(dir=layout.bin_dir.parent, prefix=".build-") as tmp:
+        out = Path(tmp)
+        print(f"building kube-apiserver, kube-controller-manager, kube-scheduler {KUBERNETES_VERSION} "
+              f"and etcd {ETCD_VERSION} ...", flush=True)
+        go_build(GO_MODULE_DIR, out, [f"k8s.io/kubernetes/cmd/{name}" for name in K8S_COMMANDS] + ["./cmd/etcd"])
+        print(f"building kwok {KWOK_VERSION} ...", flush=True)
+        go_build(KWOK_MODULE_DIR, out, ["sigs.k8s.io/kwok/cmd/kwok"])
+        if layout.bin_dir.exists():
+            shutil.rmtree(layout.bin_dir)
+        out.rename(layout.bin_dir)
+        out.mkdir()  # let TemporaryDirectory clean up an empty directory
+    elapsed = time.monotonic() - started
+    print(f"build took {elapsed:.0f}s; binaries in {layout.bin_dir}")
+    return elapsed
+
+
+# --------------------------------------------------------------------------
+# PKI, tokens, kubeconfigs
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    os.chmod(path, 0o600)
+
+
+def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+
+
+def _certificate(subject: str, key: ec.EllipticCurvePrivateKey, issuer: x509.Certificate | None,
+                 issuer_key: ec.EllipticCurvePrivateKey | None, sans: Iterable[x509.GeneralName] = (),
+                 ca: bool = False) -> x509.Certificate:
+    now = datetime.datetime.now(datetime.timezone.utc)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
+    builder = (x509.CertificateBuilder()
+               .subject_name(name)
+               .issuer_name(issuer.subject if issuer else name)
+               .public_key(key.public_key())
+               .serial_number(x509.random_serial_number())
+               .not_valid_before(now - datetime.timedelta(hours=1))
+               .not_valid_after(now + datetime.timedelta(days=3650 if ca else 825))
+               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+    if ca:
+        builder = builder.add_extension(
+            x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True, content_commitment=False,
+                          key_encipherment=False, data_encipherment=False, key_agreement=False,
+                          encipher_only=False, decipher_only=False), critical=True)
+    else:
+        builder = builder.add_extension(
+            x509.KeyUsage(digital_signature=True, key_encipherment=True, key_cert_sign=False, crl_sign=False,
+                          content_commitment=False, data_encipherment=False, key_agreement=False,
+                          encipher_only=False, decipher_only=False), critical=True)
+        builder = builder.add_extension(x509.ExtendedKeyUsage([x509.ExtendedKeyUsageOID.SERVER_AUTH]),
+                                        critical=False)
+    sans = list(sans)
+    if sans:
+        builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
+    return builder.sign(issuer_key or key, hashes.SHA256())
+
+
+def ensure_pki(layout: Layout) -> None:
+    """CA, API serving cert, service-account key pair and static tokens (kept across restarts)."""
+    pki = layout.pki_dir
+    pki.mkdir(parents=True, exist_ok=True)
+    if not (pki / "ca.crt").exists():
+        ca_key = ec.generate_private_key(ec.SECP256R1())
+        ca_cert = _certificate("local-cluster-ca", ca_key, None, None, ca=True)
+        _write_private(pki / "ca.key", _key_pem(ca_key))
+        (pki / "ca.crt").write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+        for stale in ("apiserver.crt", "apiserver.key"):
+            (pki / stale).unlink(missing_ok=True)
+    if not (pki / "apiserver.crt").exists():
+        ca_key = serialization.load_pem_private_key((pki / "ca.key").read_bytes(), None)
+        ca_cert = x509.load_pem_x509_certificate((pki / "ca.crt").read_bytes())
+        key = ec.generate_private_key(ec.SECP256R1())
+        sans = [x509.DNSName(name) for name in ("localhost", "kubernetes", "kubernetes.default",
+                                                 "kubernetes.default.svc",
+                                                 "kubernetes.default.svc.cluster.local")]
+        sans += [x509.IPAddress(ipaddress.ip_address(ip)) for ip in (HOST, SERVICE_FIRST_IP)]
+        cert = _certificate("kube-apiserver", key, ca_cert, ca_key, sans=sans)
+        _write_private(pki / "apiserver.key", _key_pem(key))
+        (pki / "apiserver.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    if not (pki / "sa.key").exists():
+        key = ec.generate_private_key(ec.SECP256R1())
+        _write_private(pki / "sa.key", _key_pem(key))
+        (pki / "sa.pub").write_bytes(key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    shutil.copyfile(pki / "ca.crt", layout.ca_cert)
+    if not layout.tokens_file.exists():
+        lines = []
+        for identity, (user, groups) in IDENTITIES.items():
+            token = secrets.token_hex(24)
+            group_field = f',"{",".join(groups)}"' if groups else ""
+            lines.append(f"{token},{user},{identity}{group_field}")
+        _write_private(layout.tokens_file, ("\n".join(lines) + "\n").encode())
+
+
+def write_client_files(layout: Layout) -> None:
+    """Kubeconfigs for every identity and connection.yml for the deployer."""
+    for identity in IDENTITIES:
+        config = {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": "local-cluster",
+                          "cluster": {"server": layout.host, "certificate-authority": str(layout.ca_cert)}}],
+            "users": [{"name": identity, "user": {"token": layout.token(identity)}}],
+            "contexts": [{"name": identity, "context": {"cluster": "local-cluster", "user": identity}}],
+            "current-context": identity,
+        }
+        _write_private(layout.kubeconfig(identity), yaml.safe_dump(config, sort_keys=False).encode())
+    connection = {
+        "host": layout.host,
+        "api_key": layout.token("deployer"),
+        "ca_cert": str(layout.ca_cert),
+        "validate_certs": True,
+    }
+    _write_private(layout.connection_vars,
+                   ("# Ansible vars: connection of the `deployer` identity to the local cluster.\n"
+                    + yaml.safe_dump(connection, sort_keys=False)).encode())
+
+
+# --------------------------------------------------------------------------
+# kwok stages: what the fake kubelet does to nodes and pods
+
+
+def kwok_stages() -> list[dict]:
+    """Stage objects that make managed nodes Ready and pods Running/Ready."""
+
+    def stage(name: str, kind: str, selector: list[dict], nxt: dict, delay: dict | None = None) -> dict:
+        spec: dict = {"resourceRef": {"apiGroup": "v1", "kind": kind},
+                      "selector": {"matchExpressions": selector}, "next": nxt}
+        if delay:
+            spec["delay"] = delay
+        return {"apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": "Stage", "metadata": {"name": name}, "spec": spec}
+
+    node_ready_status = "\n".join([
+        "{{ $now := Now }}",
+        "conditions:",
+        "{{ range NodeConditions }}",
+        "- type: {{ .type | Quote }}",
+        "  status: {{ .status | Quote }}",
+        "  reason: {{ .reason | Quote }}",
+        "  message: {{ .message | Quote }}",
+        "  lastHeartbeatTime: {{ $now | Quote }}",
+        "  lastTransitionTime: {{ $now | Quote }}",
+        "{{ end }}",
+        "addresses:",
+        "- type: InternalIP",
+        "  address: {{ NodeIP | Quote }}",
+        "- type: Hostname",
+        "  address: {{ .metadata.name | Quote }}",
+        "{{ with .status.allocatable }}",
+        "allocatable:",
+        "{{ YAML . 1 }}",
+        "{{ end }}",
+        "{{ with .status.capacity }}",
+        "capacity:",
+        "{{ YAML . 1 }}",
+        "{{ end }}",
+        "nodeInfo:",
+        "  architecture: amd64",
+        "  operatingSystem: linux",
+        "  kubeletVersion: " + KUBERNETES_VERSION,
+        "  kubeProxyVersion: " + KUBERNETES_VERSION,
+        "  containerRuntimeVersion: kwok-" + KWOK_VERSION,
+        "  kernelVersion: kwok",
+        "  osImage: kwok",
+        "  machineID: ''",
+        "  systemUUID: ''",
+        "  bootID: ''",
+        "phase: Running",
+    ])
+    pod_running_status = "\n".join([
+        "{{ $now := Now }}",
+        "phase: Running",
+        "startTime: {{ $now | Quote }}",
+        "conditions:",
+        "{{ range list \"PodScheduled\" \"Initialized\" \"ContainersReady\" \"Ready\" }}",
+        "- type: {{ . }}",
+        "  status: \"True\"",
+        "  lastTransitionTime: {{ $now | Quote }}",
+        "{{ end }}",
+        "{{ range $.spec.readinessGates }}",
+        "- type: {{ .conditionType | Quote }}",
+        "  status: \"True\"",
+        "  lastTransitionTime: {{ $now | Quote }}",
+        "{{ end }}",
+        "containerStatuses:",
+        "{{ range .spec.containers }}",
+        "- name: {{ .name | Quote }}",
+        "  image: {{ .image | Quote }}",
+        "  ready: true",
+        "  started: true",
+        "  restartCount: 0",
+        "  state:",
+        "    running:",
+        "      startedAt: {{ $now | Quote }}",
+        "{{ end }}",
+        "{{ with .spec.initContainers }}",
+        "initContainerStatuses:",
+        "{{ range . }}",
+        "- name: {{ .name | Quote }}",
+        "  image: {{ .image | Quote }}",
+        "  ready: true",
+        "  restartCount: 0",
+        "  state:",
+        "    terminated:",
+        "      exitCode: 0",
+        "      reason: Completed",
+        "      startedAt: {{ $now | Quote }}",
+        "      finishedAt: {{ $now | Quote }}",
+        "{{ end }}",
+        "{{ end }}",
+        "{{ with NodeIPWith .spec.nodeName }}",
+        "hostIP: {{ . | Quote }}",
+        "hostIPs:",
+        "- ip: {{ . | Quote }}",
+        "{{ end }}",
+        "{{ with PodIPWith .spec.nodeName ( or .spec.hostNetwork false ) ( or .metadata.uid \"\" )"
+        " ( or .metadata.name \"\" ) ( or .metadata.namespace \"\" ) }}",
+        "podIP: {{ . | Quote }}",
+        "podIPs:",
+        "- ip: {{ . | Quote }}",
+        "{{ end }}",
+    ])
+    job_pod_done_status = "\n".join([
+        "{{ $now := Now }}",
+        "phase: Succeeded",
+        "containerStatuses:",
+        "{{ range .spec.containers }}",
+        "- name: {{ .name | Quote }}",
+        "  image: {{ .image | Quote }}",
+        "  ready: false",
+        "  started: false",
+        "  restartCount: 0",
+        "  state:",
+        "    terminated:",
+        "      exitCode: 0",
+        "      reason: Completed",
+        "      startedAt: {{ $now | Quote }}",
+        "      finishedAt: {{ $now | Quote }}",
+        "{{ end }}",
+    ])
+    ready_is_true = '.status.conditions.[] | select( .type == "Ready" ) | .status'
+    return [
+        stage("node-ready", "Node",
+              [{"key": ready_is_true, "operator": "NotIn", "values": ["True"]}],
+              {"statusTemplate": node_ready_status}),
+        stage("node-heartbeat", "Node",
+              [{"key": ".status.phase", "operator": "In", "values": ["Running"]},
+               {"key": ready_is_true, "operator": "In", "values": ["True"]}],
+              {"statusTemplate": "\n".join(node_ready_status.splitlines()[:10])},
+              delay={"durationMilliseconds": 20000, "jitterDurationMilliseconds": 25000}),
+        stage("pod-run", "Pod",
+              [{"key": ".metadata.deletionTimestamp", "operator": "DoesNotExist"},
+               {"key": ".status.phase", "operator": "In", "values": ["Pending"]},
+               {"key": ready_is_true, "operator": "NotIn", "values": ["True"]}],
+              {"statusTemplate": pod_running_status}),
+        stage("job-pod-complete", "Pod",
+              [{"key": ".metadata.deletionTimestamp", "operator": "DoesNotExist"},
+               {"key": ".status.phase", "operator": "In", "values": ["Running"]},
+               {"key": ".metadata.ownerReferences.[].kind", "operator": "In", "values": ["Job"]}],
+              {"statusTemplate": job_pod_done_status},
+              delay={"durationMilliseconds": 1000, "jitterDurationMilliseconds": 2000}),
+        stage("pod-remove", "Pod",
+              [{"key": ".metadata.deletionTimestamp", "operator": "Exists"}],
+              {"delete": True}),
+    ]
+
+
+# --------------------------------------------------------------------------
+# Processes
+
+
+def component_args(layout: Layout, component: str) -> list[str]:
+    pki = layout.pki_dir
+    if component == "etcd":
+        client = f"http://{HOST}:{PORTS['etcd']}"
+        peer = f"http://{HOST}:{PORTS['etcd-peer']}"
+        return [str(layout.binary("etcd")), "--name=local", f"--data-dir={layout.etcd_data}",
+                f"--listen-client-urls={client}", f"--advertise-client-urls={client}",
+                f"--listen-peer-urls={peer}", f"--initial-advertise-peer-urls={peer}",
+                f"--initial-cluster=local={peer}", "--auto-compaction-retention=1",
+                "--quota-backend-bytes=4294967296", "--unsafe-no-fsync=true", "--log-level=warn"]
+    if component == "kube-apiserver":
+        return [str(layout.binary("kube-apiserver")),
+                f"--etcd-servers=http://{HOST}:{PORTS['etcd']}",
+                f"--bind-address={HOST}", f"--advertise-address={HOST}",
+                f"--secure-port={PORTS['kube-apiserver']}",
+                f"--tls-cert-file={pki / 'apiserver.crt'}", f"--tls-private-key-file={pki / 'apiserver.key'}",
+                f"--client-ca-file={pki / 'ca.crt'}",
+                f"--token-auth-file={layout.tokens_file}",
+                "--authorization-mode=Node,RBAC",
+                "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+                f"--service-account-key-file={pki / 'sa.pub'}",
+                f"--service-account-signing-key-file={pki / 'sa.key'}",
+                f"--service-cluster-ip-range={SERVICE_CIDR}",
+                # Endpoints of the `kubernetes` Service may not be loopback addresses.
+                "--endpoint-reconciler-type=none",
+                "--allow-privileged=true", "--enable-priority-and-fairness=false",
+                "--profiling=false", f"--cert-dir={pki}", "--v=1"]
+    if component == "kube-controller-manager":
+        return [str(layout.binary("kube-controller-manager")),
+                f"--kubeconfig={layout.kubeconfig('kube-controller-manager')}",
+                f"--bind-address={HOST}", f"--secure-port={PORTS['kube-controller-manager']}",
+                "--authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics",
+                f"--service-account-private-key-file={pki / 'sa.key'}",
+                f"--root-ca-file={pki / 'ca.crt'}",
+                f"--service-cluster-ip-range={SERVICE_CIDR}",
+                "--leader-elect=false", "--kube-api-qps=200", "--kube-api-burst=400",
+                "--profiling=false", "--v=1"]
+    if component == "kube-scheduler":
+        return [str(layout.binary("kube-scheduler")),
+                f"--kubeconfig={layout.kubeconfig('kube-scheduler')}",
+                f"--bind-address={HOST}", f"--secure-port={PORTS['kube-scheduler']}",
+                "--authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics",
+                "--leader-elect=false", "--profiling=false", "--v=1"]
+    if component == "kwok":
+        key, value = KWOK_NODE_ANNOTATION
+        return [str(layout.binary("kwok")),
+                f"--kubeconfig={layout.kubeconfig('kwok')}", f"--config={layout.kwok_config}",
+                "--manage-all-nodes=false", f"--manage-nodes-with-annotation-selector={key}={value}",
+                f"--node-ip={HOST}", f"--cidr={POD_CIDR}",
+                f"--server-address={HOST}:{PORTS['kwok']}",
+                "--node-lease-duration-seconds=40"]
+    raise ClusterError(f"unknown component {component!r}; choose from {', '.join(COMPONENTS)}")
+
+
+def read_pid(layout: Layout, component: str) -> int | None:
+    """The pid of a running component started by us, or None."""
+    path = layout.pid_file(component)
+    try:
+        pid = int(path.read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return None
+    if not _pid_runs_binary(pid, layout, component):
+        path.unlink(missing_ok=True)
+        return None
+    return pid
+
+
+def _pid_runs_binary(pid: int, layout: Layout, component: str) -> bool:
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError, PermissionError, IndexError):
+        return False
+    return state != "Z" and bool(cmdline) and cmdline[0].decode(errors="replace").endswith(f"/{component}") \
+        and str(layout.cache_dir) in cmdline[0].decode(errors="replace")
+
+
+def our_processes(layout: Layout) -> list[tuple[int, str]]:
+    """Every live process whose executable is one of our cached binaries."""
+    found = []
+    root = str(layout.cache_dir / "bin") + "/"
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv0 = (entry / "cmdline").read_bytes().split(b"\0")[0].decode(errors="replace")
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError, PermissionError, IndexError):
+            continue
+        if argv0.startswith(root) and state != "Z":
+            found.append((int(entry.name), argv0.rsplit("/", 1)[-1]))
+    return found
+
+
+def start_component(layout: Layout, component: str) -> int:
+    """Start one component in its own session; returns its pid (existing one if running)."""
+    pid = read_pid(layout, component)
+    if pid is not None:
+        return pid
+    layout.log_dir.mkdir(parents=True, exist_ok=True)
+    layout.run_dir.mkdir(parents=True, exist_ok=True)
+    args = component_args(layout, component)
+    with open(layout.log_file(component), "ab") as log:
+        log.write(f"\n==== {datetime.datetime.now().isoformat()} starting {component}\n".encode())
+        log.flush()
+        proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                cwd=layout.cache_dir, start_new_session=True)
+    layout.pid_file(component).write_text(f"{proc.pid}\n")
+    return proc.pid
+
+
+def stop_component(layout: Layout, component: str, timeout: float = 20.0) -> None:
+    """Stop one component we started (SIGTERM, then SIGKILL) and wait until it is gone."""
+    pid = read_pid(layout, component)
+    if pid is None:
+        return
+    _terminate(pid, timeout)
+    layout.pid_file(component).unlink(missing_ok=True)
+
+
+def _terminate(pid: int, timeout: float) -> None:
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            return
+        time.sleep(0.1)
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + 5
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        # Reap it if it is our own child (the fixture may start components in-process).
+        waited, _ = os.waitpid(pid, os.WNOHANG)
+        if waited == pid:
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return False
+    return state != "Z"
+
+
+def _wait(what: str, check: Callable[[], bool], timeout: float, layout: Layout, component: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if read_pid(layout, component) is None:
+            raise ClusterError(f"{component} exited during start; see {layout.log_file(component)}")
+        try:
+            if check():
+                return
+        except (requests.RequestException, OSError):
+            pass
+        time.sleep(0.3)
+    raise ClusterError(f"{what} not healthy after {timeout:.0f}s; see {layout.log_file(component)}")
+
+
+def _http_ok(url: str, verify: str | bool = False, token: str | None = None) -> bool:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return requests.get(url, verify=verify, headers=headers, timeout=3).status_code == 200
+
+
+def api_healthy(layout: Layout) -> bool:
+    try:
+        return _http_ok(f"{layout.host}/readyz", verify=str(layout.ca_cert), token=layout.token("admin"))
+    except (requests.RequestException, OSError, ClusterError):
+        return False
+
+
+def wait_component(layout: Layout, component: str, timeout: float = 120.0) -> None:
+    if component == "etcd":
+        _wait("etcd", lambda: _http_ok(f"http://{HOST}:{PORTS['etcd']}/health"), timeout, layout, component)
+    elif component == "kube-apiserver":
+        _wait("kube-apiserver", lambda: api_healthy(layout), timeout, layout, component)
+    elif component in ("kube-controller-manager", "kube-scheduler"):
+        _wait(component, lambda: _http_ok(f"https://{HOST}:{PORTS[component]}/healthz"), timeout, layout,
+              component)
+    elif component == "kwok":
+        _wait("kwok", lambda: _http_ok(f"http://{HOST}:{PORTS['kwok']}/healthz"), timeout, layout, component)
+
+
+def is_running(layout: Layout) -> bool:
+    return all(read_pid(layout, c) is not None for c in COMPONENTS) and api_healthy(layout)
+
+
+# --------------------------------------------------------------------------
+# Bootstrap through the API
+
+
+def api_client(layout: Layout, token: str):
+    """A kubernetes.client.ApiClient for a bearer token against this cluster."""
+    from kubernetes import client
+
+    configuration = client.Configuration()
+    configuration.host = layout.host
+    configuration.ssl_ca_cert = str(layout.ca_cert)
+    configuration.verify_ssl = True
+    configuration.api_key = {"authorization": f"Bearer {token}"}
+    return client.ApiClient(configuration)
+
+
+def _create_or_replace(create: Callable[[], object], replace: Callable[[], object]) -> None:
+    from kubernetes.client.exceptions import ApiException
+
+    try:
+        create()
+    except ApiException as exc:
+        if exc.status != 409:
+            raise
+        replace()
+
+
+def _create_if_missing(create: Callable[[], object]) -> None:
+    from kubernetes.client.exceptions import ApiException
+
+    try:
+        create()
+    except ApiException as exc:
+        if exc.status != 409:
+            raise
+
+
+def bootstrap(layout: Layout) -> None:
+    from kubernetes import client
+
+    api = api_client(layout, layout.token("admin"))
+    ext = client.ApiextensionsV1Api(api)
+    core = client.CoreV1Api(api)
+    rbac = client.RbacAuthorizationV1Api(api)
+
+    crd_names = []
+    for path in sorted(CRD_DIR.glob("*.yaml")):
+        body = yaml.safe_load(path.read_text())
+        name = body["metadata"]["name"]
+        crd_names.append(name)
+
+        def replace(name: str = name, body: dict = body) -> None:
+            body["metadata"]["resourceVersion"] = ext.read_custom_resource_definition(name).metadata.resource_version
+            ext.replace_custom_resource_definition(name, body)
+
+        _create_or_replace(lambda body=body: ext.create_custom_resource_definition(body), replace)
+
+    for namespace in NAMESPACES:
+        _create_if_missing(lambda namespace=namespace: core.create_namespace(
+            {"metadata": {"name": namespace, "labels": {"local-cluster/project": "true"}}}))
+
+    openshift_rules = [
+        {"apiGroups": ["route.openshift.io"], "resources": ["routes", "routes/status", "routes/custom-host"]},
+        {"apiGroups": ["image.openshift.io"],
+         "resources": ["imagestreams", "imagestreams/status", "imagestreamimports"]},
+        {"apiGroups": ["apps.openshift.io"],
+         "resources": ["deploymentconfigs", "deploymentconfigs/scale", "deploymentconfigs/status"]},
+    ]
+    write_verbs = ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"]
+    read_verbs = ["get", "list", "watch"]
+    for name, labels, verbs in (
+        ("local-cluster:openshift-types:edit",
+         {"rbac.authorization.k8s.io/aggregate-to-admin": "true",
+          "rbac.authorization.k8s.io/aggregate-to-edit": "true"}, write_verbs),
+        ("local-cluster:openshift-types:view", {"rbac.authorization.k8s.io/aggregate-to-view": "true"}, read_verbs),
+    ):
+        body = {"metadata": {"name": name, "labels": labels},
+                "rules": [dict(rule, verbs=verbs) for rule in openshift_rules]}
+        _create_or_replace(lambda body=body: rbac.create_cluster_role(body),
+                           lambda name=name, body=body: rbac.replace_cluster_role(name, body))
+    for namespace in NAMESPACES:
+        body = {"metadata": {"name": "deployer-admin", "namespace": namespace},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "admin"},
+                "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User",
+                              "name": IDENTITIES["deployer"][0]}]}
+        _create_or_replace(lambda body=body, ns=namespace: rbac.create_namespaced_role_binding(ns, body),
+                           lambda body=body, ns=namespace: rbac.replace_namespaced_role_binding(
+                               "deployer-admin", ns, body))
+
+    ensure_volumes(core)
+    ensure_nodes(core)
+    wait_for(lambda: _crds_established(ext, crd_names), 60, "OpenShift CRDs to be established")
+    wait_for(lambda: _nodes_ready(core), 90, "kwok nodes to become Ready")
+    wait_for(lambda: _default_service_accounts(core), 90, "default service accounts in the project namespaces")
+
+
+def ensure_volumes(core) -> None:
+    """Keep PV_COUNT volumes: create missing ones, make released ones available again."""
+    existing = {pv.metadata.name: pv for pv in core.list_persistent_volume(
+        label_selector="local-cluster/pool=true").items}
+    for index in range(PV_COUNT):
+        name = f"local-pv-{index:02d}"
+        pv = existing.get(name)
+        if pv is None:
+            core.create_persistent_volume({
+                "metadata": {"name": name, "labels": {"local-cluster/pool": "true"}},
+                "spec": {"capacity": {"storage": PV_SIZE},
+                         "accessModes": ["ReadWriteOnce", "ReadWriteMany"],
+                         "persistentVolumeReclaimPolicy": "Retain",
+                         "storageClassName": "",
+                         "volumeMode": "Filesystem",
+                         "hostPath": {"path": f"/var/lib/local-cluster/{name}", "type": ""}}})
+        elif pv.status.phase == "Released":
+            core.patch_persistent_volume(name, {"spec": {"claimRef": None}})
+
+
+def ensure_nodes(core) -> None:
+    key, value = KWOK_NODE_ANNOTATION
+    for index in range(NODE_COUNT):
+        name = f"kwok-node-{index}"
+        _create_if_missing(lambda name=name: core.create_node({
+            "metadata": {"name": name, "annotations": {key: value},
+                         "labels": {"type": "kwok", "kubernetes.io/hostname": name,
+                                    "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
+                                    "node-role.kubernetes.io/worker": ""}},
+            "status": {"capacity": NODE_CAPACITY, "allocatable": NODE_CAPACITY}}))
+
+
+def _crds_established(ext, names: list[str]) -> bool:
+    for name in names:
+        conditions = ext.read_custom_resource_definition(name).status.conditions or []
+        if not any(c.type == "Established" and c.status == "True" for c in conditions):
+            return False
+    return True
+
+
+def _nodes_ready(core) -> bool:
+    nodes = core.list_node(label_selector="type=kwok").items
+    ready = [n for n in nodes if any(c.type == "Ready" and c.status == "True" for c in n.status.conditions or [])]
+    return len(ready) >= NODE_COUNT
+
+
+def _default_service_accounts(core) -> bool:
+    from kubernetes.client.exceptions import ApiException
+
+    try:
+        for namespace in NAMESPACES:
+            core.read_namespaced_service_account("default", namespace)
+    except ApiException as exc:
+        if exc.status == 404:
+            return False
+        raise
+    return True
+
+
+def wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.5)
+    raise ClusterError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+# --------------------------------------------------------------------------
+# Commands
+
+
+def start(layout: Layout) -> bool:
+    """Start the cluster; returns False if it was already running."""
+    if is_running(layout):
+        print(f"local cluster already running at {layout.host}")
+        return False
+    started = time.monotonic()
+    build(layout)
+    ensure_pki(layout)
+    write_client_files(layout)
+    layout.kwok_config.write_text(yaml.safe_dump_all(kwok_stages(), sort_keys=False))
+    try:
+        for component in COMPONENTS:
+            start_component(layout, component)
+            wait_component(layout, component)
+        bootstrap(layout)
+    except Exception:
+        stop(layout, quiet=True)
+        raise
+    print(f"local cluster up at {layout.host} in {time.monotonic() - started:.0f}s")
+    return True
+
+
+def stop(layout: Layout, quiet: bool = False) -> None:
+    for component in reversed(COMPONENTS):
+        stop_component(layout, component)
+    leftovers = our_processes(layout)
+    for pid, _name in leftovers:
+        _terminate(pid, 10)
+    leftovers = our_processes(layout)
+    if leftovers:
+        raise ClusterError("still running after stop: " + ", ".join(f"{n} (pid {p})" for p, n in leftovers))
+    if not quiet:
+        print("local cluster stopped; data and binaries stay in " + str(layout.cache_dir))
+
+
+def status(layout: Layout) -> int:
+    running = 0
+    for component in COMPONENTS:
+        pid = read_pid(layout, component)
+        running += pid is not None
+        port = PORTS.get(component)
+        print(f"{component:24} {'running pid ' + str(pid) if pid else 'stopped':20} {HOST}:{port}")
+    healthy = api_healthy(layout) if running else False
+    print(f"api {layout.host}: {'ready' if healthy else 'not ready'}")
+    if healthy:
+        print(f"kubeconfigs: {layout.kubeconfig('admin')}, {layout.kubeconfig('deployer')}")
+        print(f"ansible connection vars: {layout.connection_vars}")
+    return 0 if healthy and running == len(COMPONENTS) else 3
+
+
+def print_usage_hint(layout: Layout) -> None:
+    print(json.dumps({
+        "host": layout.host,
+        "admin_kubeconfig": str(layout.kubeconfig("admin")),
+        "deployer_kubeconfig": str(layout.kubeconfig("deployer")),
+        "connection_vars": str(layout.connection_vars),
+        "namespaces": list(NAMESPACES),
+    }, indent=2))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cache-dir", type=Path, default=None,
+                        help="state directory (default $LOCAL_CLUSTER_CACHE or <repo>/.cache/local-cluster)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    build_parser = sub.add_parser("build", help="build the binaries unless cached")
+    build_parser.add_argument("--force", action="store_true", help="rebuild even if cached")
+    sub.add_parser("start", help="start (building first if needed) and bootstrap the cluster")
+    sub.add_parser("stop", help="stop every process of the cluster; data stays")
+    sub.add_parser("status", help="show the components and whether the API is ready")
+    sub.add_parser("info", help="print where the kubeconfigs and connection vars are (JSON)")
+    args = parser.parse_args(argv)
+    layout = Layout((args.cache_dir or default_cache_dir()).resolve())
+    try:
+        if args.command == "build":
+            build(layout, force=args.force)
+        elif args.command == "start":
+            start(layout)
+        elif args.command == "stop":
+            stop(layout)
+        elif args.command == "status":
+            return status(layout)
+        elif args.command == "info":
+            print_usage_hint(layout)
+    except ClusterError as exc:
+        print(f"local-cluster: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - one line for the user, the log files have the rest
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(f"local-cluster: {type(exc).__name__}: {message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
