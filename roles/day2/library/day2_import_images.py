@@ -1,0 +1,140 @@
+#!/usr/bin/python
+"""Import the registry image of each ImageStream of a service deployment (the ImageStreamImport `oc import-image` posts)."""
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: day2_import_images
+short_description: Create one ImageStreamImport per ImageStream of a service deployment
+description:
+  - Lists the ImageStreams labelled app.kubernetes.io/part-of=I(service) and
+    app.kubernetes.io/instance=I(service)-I(deployment), and for each one (or each of I(images))
+    creates an ImageStreamImport of the same name that imports the tag named I(deployment)
+    from its spec.tags C(from) reference, keeping its importPolicy and referencePolicy.
+  - Fails naming the stream when a requested stream is missing, has no such tag, or the API refuses the import.
+  - In check mode nothing is created; the result lists what would be requested.
+options:
+  namespace: {description: Namespace of the streams (the deployment's project)., type: str, required: true}
+  service: {description: packit or stream., type: str, required: true}
+  deployment: {description: dev, stg or prod; also the tag imported., type: str, required: true}
+  images: {description: Only these streams (default all of the deployment's)., type: list, elements: str, default: []}
+  host: {description: API server URL., type: str}
+  api_key: {description: Bearer token., type: str}
+  ca_cert: {description: CA bundle file., type: path}
+  validate_certs: {description: Verify the server certificate., type: bool, default: true}
+  kubeconfig: {description: Kubeconfig file (used when host is not given)., type: path}
+  context: {description: Kubeconfig context., type: str}
+"""
+
+RETURN = r"""
+imports:
+  description: Per stream, what was requested and what the server reported.
+  type: list
+  returned: always
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.day2_k8s import (
+    CONNECTION_ARGS, HAS_K8S, Day2Error, api_message, connect, list_objects, resource, status_of, stream_tag,
+)
+
+try:
+    from kubernetes.dynamic.exceptions import DynamicApiError
+except ImportError:
+    pass
+
+
+def build_import(stream: dict, deployment: str) -> tuple[dict, dict]:
+    name = stream["metadata"]["name"]
+    tag, _ = stream_tag(stream, deployment)
+    if tag is None:
+        raise Day2Error(f"ImageStream {name}: no tag {deployment!r} in spec.tags to import")
+    source = tag.get("from") or {}
+    if source.get("kind") != "DockerImage" or not source.get("name"):
+        raise Day2Error(f"ImageStream {name}: tag {deployment} does not come from a DockerImage (from.kind={source.get('kind')})")
+    image = {
+        "from": {"kind": "DockerImage", "name": source["name"]},
+        "to": {"name": deployment},
+        "importPolicy": dict(tag.get("importPolicy") or {}),
+        "referencePolicy": dict(tag.get("referencePolicy") or {"type": "Source"}),
+    }
+    body = {
+        "apiVersion": "image.openshift.io/v1",
+        "kind": "ImageStreamImport",
+        "metadata": {"name": name, "namespace": stream["metadata"]["namespace"]},
+        "spec": {"import": True, "images": [image]},
+    }
+    return body, image
+
+
+def post_import(client, body: dict) -> dict:
+    res = resource(client, "image.openshift.io/v1", "ImageStreamImport")
+    meta = body["metadata"]
+    try:
+        return res.create(body=body, namespace=meta["namespace"]).to_dict()
+    except DynamicApiError as exc:
+        # OpenShift never stores an ImageStreamImport; a cluster serving it as a CRD
+        # keeps the previous request, which is replaced so this one is posted too.
+        if status_of(exc) != 409:
+            raise Day2Error(f"ImageStream {meta['name']}: the API refused the import: {api_message(exc)}") from exc
+    try:
+        res.delete(name=meta["name"], namespace=meta["namespace"])
+        return res.create(body=body, namespace=meta["namespace"]).to_dict()
+    except DynamicApiError as exc:
+        raise Day2Error(f"ImageStream {meta['name']}: the API refused the import: {api_message(exc)}") from exc
+
+
+def run(module: AnsibleModule) -> dict:
+    p = module.params
+    client = connect(p)
+    selector = f"app.kubernetes.io/part-of={p['service']},app.kubernetes.io/instance={p['service']}-{p['deployment']}"
+    streams = {s["metadata"]["name"]: s for s in list_objects(client, "image.openshift.io/v1", "ImageStream", p["namespace"], selector)}
+    wanted = [i for i in p["images"] if i]
+    missing = [i for i in wanted if i not in streams]
+    if missing:
+        raise Day2Error(f"ImageStream {', '.join(missing)}: not found in {p['namespace']} with labels {selector}")
+    if not streams:
+        raise Day2Error(f"no ImageStreams in {p['namespace']} with labels {selector}")
+    names = wanted or sorted(streams)
+    plans = [(name, *build_import(streams[name], p["deployment"])) for name in names]
+    imports, changed = [], False
+    for name, body, image in plans:
+        entry = {"stream": name, "tag": p["deployment"], "from": image["from"]["name"],
+                 "importPolicy": image["importPolicy"], "referencePolicy": image["referencePolicy"]}
+        if module.check_mode:
+            entry["result"] = "would import"
+            changed = True
+            imports.append(entry)
+            continue
+        _, before = stream_tag(streams[name], p["deployment"])
+        answer = post_import(client, body)
+        results = (answer.get("status") or {}).get("images") or []
+        if results:
+            outcome = results[0].get("status") or {}
+            if outcome.get("status") == "Failure":
+                raise Day2Error(f"ImageStream {name}: import of {image['from']['name']} failed: {outcome.get('message', outcome.get('reason', 'no reason given'))}")
+            imported = (results[0].get("image") or {}).get("dockerImageReference", "")
+            entry["imported"] = imported
+            entry["result"] = "imported" if imported != before else "unchanged"
+            changed = changed or imported != before
+        else:
+            entry["result"] = "requested"
+            changed = True
+        imports.append(entry)
+    return {"changed": changed, "imports": imports}
+
+
+def main() -> None:
+    spec = dict(CONNECTION_ARGS, service={"type": "str", "required": True},
+                deployment={"type": "str", "required": True},
+                images={"type": "list", "elements": "str", "default": []})
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    if not HAS_K8S:
+        module.fail_json(msg=missing_required_lib("kubernetes"))
+    try:
+        module.exit_json(**run(module))
+    except Day2Error as exc:
+        module.fail_json(msg=str(exc))
+
+
+if __name__ == "__main__":
+    main()
