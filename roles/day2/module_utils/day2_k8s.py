@@ -51,15 +51,17 @@ class Day2Error(Exception):
 
 
 def api_message(exc: Exception) -> str:
-    """The server's own message of a failed API call, on one line."""
-    body = getattr(exc, "body", None) or getattr(exc, "summary", lambda: "")()
-    if isinstance(body, (bytes, str)):
+    """The server's own message of a failed API call (or the client's error), on one line."""
+    body = getattr(exc, "body", None)
+    if isinstance(body, bytes):
+        body = body.decode(errors="replace")
+    if isinstance(body, str) and body:
         try:
-            data = json.loads(body)
-            return " ".join(str(data.get("message", body)).split())
-        except ValueError:
-            return " ".join(str(body).split())
-    return " ".join(str(exc).split())
+            return " ".join(str(json.loads(body).get("message", body)).split())
+        except (ValueError, AttributeError):
+            return " ".join(body.split())
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) < 300 else text[:297] + "..."
 
 
 def status_of(exc: Exception) -> int:
