@@ -30,6 +30,10 @@ imports:
   description: Per stream, what was requested and what the server reported.
   type: list
   returned: always
+lines:
+  description: One line per stream for the log.
+  type: list
+  returned: always
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -120,7 +124,9 @@ def run(module: AnsibleModule) -> dict:
             entry["result"] = "requested"
             changed = True
         imports.append(entry)
-    return {"changed": changed, "imports": imports}
+    lines = [f"{i['stream']}:{i['tag']} <- {i['from']} ({i['result']}"
+             f"{', scheduled' if i['importPolicy'].get('scheduled') else ''})" for i in imports]
+    return {"changed": changed, "imports": imports, "lines": lines}
 
 
 def main() -> None:
