@@ -183,7 +183,7 @@ def binaries_present(layout: Layout) -> bool:
 
 
 def go_build(module_dir: Path, out_dir: Path, packages: Sequence[str]) -> None:
-    env = dict(os.environ, CGO_ENABLED="0", GOFLAGS="-mod=readonly")
+    env = dict(os.environ, GOFLAGS="-mod=readonly")
     cmd = ["go", "build", "-trimpath", "-ldflags=-s -w", "-o", f"{out_dir}/", *packages]
     if shutil.which("go") is None:
         raise ClusterError("the Go toolchain (`go`) is not on PATH; install Go 1.26 to build the control plane")
@@ -586,6 +586,12 @@ def start_component(layout: Layout, component: str) -> int:
         proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                 cwd=layout.cache_dir, start_new_session=True)
     layout.pid_file(component).write_text(f"{proc.pid}\n")
+    # Until exec() the child still shows our own command line; wait for it.
+    deadline = time.monotonic() + 5
+    while not _pid_runs_binary(proc.pid, layout, component):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise ClusterError(f"{component} did not start; see {layout.log_file(component)}")
+        time.sleep(0.02)
     return proc.pid
 
 
@@ -647,6 +653,11 @@ def _wait(what: str, check: Callable[[], bool], timeout: float, layout: Layout, 
 
 
 def _http_ok(url: str, verify: str | bool = False, token: str | None = None) -> bool:
+    if verify is False:
+        # kube-controller-manager and kube-scheduler serve self-signed health endpoints.
+        import urllib3
+
+        urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     return requests.get(url, verify=verify, headers=headers, timeout=3).status_code == 200
 
