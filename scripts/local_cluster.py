@@ -165,7 +165,7 @@ def default_cache_dir() -> Path:
 
 def build_key() -> str:
     """Directory name for the binaries: the versions plus a hash of the pins."""
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(k8s_ldflags().encode())
     for name in ("go.mod", "go.sum"):
         for module in (GO_MODULE_DIR, KWOK_MODULE_DIR):
             path = module / name
@@ -182,9 +182,16 @@ def binaries_present(layout: Layout) -> bool:
     return all(layout.binary(name).is_file() for name in (*K8S_COMMANDS, "etcd", "kwok"))
 
 
-def go_build(module_dir: Path, out_dir: Path, packages: Sequence[str]) -> None:
+def k8s_ldflags() -> str:
+    """Linker flags for the Kubernetes commands: strip, and stamp the release version."""
+    major, minor = KUBERNETES_VERSION.lstrip("v").split(".")[:2]
+    stamp = {"gitVersion": KUBERNETES_VERSION, "gitMajor": major, "gitMinor": minor, "gitTreeState": "clean"}
+    return " ".join(["-s", "-w"] + [f"-X k8s.io/component-base/version.{k}={v}" for k, v in stamp.items()])
+
+
+def go_build(module_dir: Path, out_dir: Path, packages: Sequence[str], ldflags: str = "-s -w") -> None:
     env = dict(os.environ, GOFLAGS="-mod=readonly")
-    cmd = ["go", "build", "-trimpath", "-ldflags=-s -w", "-o", f"{out_dir}/", *packages]
+    cmd = ["go", "build", "-trimpath", f"-ldflags={ldflags}", "-o", f"{out_dir}/", *packages]
     if shutil.which("go") is None:
         raise ClusterError("the Go toolchain (`go`) is not on PATH; install Go 1.26 to build the control plane")
     result = subprocess.run(cmd, cwd=module_dir, env=env, capture_output=True, text=True)
@@ -204,13 +211,18 @@ def build(layout: Layout, force: bool = False) -> float:
         out = Path(tmp)
         print(f"building kube-apiserver, kube-controller-manager, kube-scheduler {KUBERNETES_VERSION} "
               f"and etcd {ETCD_VERSION} ...", flush=True)
-        go_build(GO_MODULE_DIR, out, [f"k8s.io/kubernetes/cmd/{name}" for name in K8S_COMMANDS] + ["./cmd/etcd"])
+        go_build(GO_MODULE_DIR, out, [f"k8s.io/kubernetes/cmd/{name}" for name in K8S_COMMANDS] + ["./cmd/etcd"],
+                 ldflags=k8s_ldflags())
         print(f"building kwok {KWOK_VERSION} ...", flush=True)
         go_build(KWOK_MODULE_DIR, out, ["sigs.k8s.io/kwok/cmd/kwok"])
         if layout.bin_dir.exists():
             shutil.rmtree(layout.bin_dir)
         out.rename(layout.bin_dir)
         out.mkdir()  # let TemporaryDirectory clean up an empty directory
+    if not our_processes(layout):
+        for stale in layout.bin_dir.parent.iterdir():
+            if stale != layout.bin_dir and not stale.name.startswith("."):
+                shutil.rmtree(stale, ignore_errors=True)
     elapsed = time.monotonic() - started
     print(f"build took {elapsed:.0f}s; binaries in {layout.bin_dir}")
     return elapsed

@@ -1,0 +1,118 @@
+"""pytest plugin: the `local_cluster` session fixture.
+
+Load it with `pytest_plugins = ["plugins.local_cluster"]`. The fixture starts
+the loopback control plane of scripts/local_cluster.py unless it is already
+running, and stops it at the end of the session only if it started it. The
+cache directory is the one the script uses ($LOCAL_CLUSTER_CACHE or
+<repo>/.cache/local-cluster), so a cluster started by `make local-cluster`
+is reused as it is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+import local_cluster as lc
+
+
+@dataclass
+class LocalCluster:
+    """Handles and credentials of the running local cluster."""
+
+    layout: lc.Layout
+    started_here: bool
+
+    @property
+    def host(self) -> str:
+        return self.layout.host
+
+    @property
+    def ca_cert(self) -> Path:
+        return self.layout.ca_cert
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.layout.cache_dir
+
+    @property
+    def admin_kubeconfig(self) -> Path:
+        return self.layout.kubeconfig("admin")
+
+    @property
+    def deployer_kubeconfig(self) -> Path:
+        return self.layout.kubeconfig("deployer")
+
+    @property
+    def norights_kubeconfig(self) -> Path:
+        return self.layout.kubeconfig("norights")
+
+    @property
+    def deployer_token(self) -> str:
+        return self.layout.token("deployer")
+
+    @property
+    def norights_token(self) -> str:
+        return self.layout.token("norights")
+
+    @property
+    def admin_token(self) -> str:
+        return self.layout.token("admin")
+
+    @property
+    def connection_vars(self) -> Path:
+        return self.layout.connection_vars
+
+    @property
+    def namespaces(self) -> tuple[str, ...]:
+        return lc.NAMESPACES
+
+    def client(self, token: str):
+        """A kubernetes.client.ApiClient authenticated with a bearer token."""
+        return lc.api_client(self.layout, token)
+
+    def admin_client(self):
+        return self.client(self.admin_token)
+
+    def deployer_client(self):
+        return self.client(self.deployer_token)
+
+    def stop_api_server(self) -> None:
+        """Stop kube-apiserver alone (etcd and the rest keep running)."""
+        lc.stop_component(self.layout, "kube-apiserver")
+
+    def start_api_server(self) -> None:
+        """Start kube-apiserver again and wait until it is ready."""
+        lc.start_component(self.layout, "kube-apiserver")
+        lc.wait_component(self.layout, "kube-apiserver")
+
+    @contextlib.contextmanager
+    def api_server_stopped(self) -> Iterator[None]:
+        """Context in which the API server is down; it is back (ready) afterwards."""
+        self.stop_api_server()
+        try:
+            yield
+        finally:
+            self.start_api_server()
+
+    def ensure_running(self) -> None:
+        """Start whatever is not running (after a test stopped the cluster)."""
+        if not lc.is_running(self.layout):
+            lc.start(self.layout)
+
+
+@pytest.fixture(scope="session")
+def local_cluster() -> Iterator[LocalCluster]:
+    layout = lc.Layout(lc.default_cache_dir())
+    try:
+        started = lc.start(layout)
+    except lc.ClusterError as exc:
+        pytest.fail(f"local cluster did not start: {exc}", pytrace=False)
+    cluster = LocalCluster(layout=layout, started_here=started)
+    yield cluster
+    if cluster.started_here:
+        lc.stop(layout, quiet=True)

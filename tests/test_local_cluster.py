@@ -1,0 +1,311 @@
+"""The local control plane behaves like the cluster the deployment targets."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+import yaml
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+
+import local_cluster as lc
+
+pytestmark = pytest.mark.cluster
+
+SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "local_cluster.py"
+NAMESPACE = "packit-dev"
+
+
+def _route(name: str, spec: dict) -> dict:
+    return {"apiVersion": "route.openshift.io/v1", "kind": "Route", "metadata": {"name": name}, "spec": spec}
+
+
+def _create_route(api: client.ApiClient, body: dict) -> dict:
+    return client.CustomObjectsApi(api).create_namespaced_custom_object(
+        "route.openshift.io", "v1", NAMESPACE, "routes", body)
+
+
+def _run_script(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True,
+                          env=dict(os.environ), timeout=900)
+
+
+def _wait(check, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.5)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+def test_outputs_are_written(local_cluster):
+    connection = yaml.safe_load(local_cluster.connection_vars.read_text())
+    assert connection == {
+        "host": local_cluster.host,
+        "api_key": local_cluster.deployer_token,
+        "ca_cert": str(local_cluster.ca_cert),
+        "validate_certs": True,
+    }
+    assert Path(connection["ca_cert"]).is_absolute() and Path(connection["ca_cert"]).is_file()
+    for path in (local_cluster.connection_vars, local_cluster.admin_kubeconfig,
+                 local_cluster.deployer_kubeconfig, local_cluster.layout.tokens_file):
+        assert path.stat().st_mode & 0o777 == 0o600, path
+    kubeconfig = yaml.safe_load(local_cluster.deployer_kubeconfig.read_text())
+    assert kubeconfig["users"][0]["user"]["token"] == local_cluster.deployer_token
+    assert kubeconfig["clusters"][0]["cluster"]["server"] == local_cluster.host
+
+
+def test_api_listens_on_loopback_with_tls(local_cluster):
+    assert local_cluster.host.startswith("https://127.0.0.1:")
+    response = requests.get(f"{local_cluster.host}/version", verify=str(local_cluster.ca_cert), timeout=10,
+                            headers={"Authorization": f"Bearer {local_cluster.deployer_token}"})
+    assert response.status_code == 200
+    assert response.json()["gitVersion"].startswith(lc.KUBERNETES_VERSION)
+    with pytest.raises(requests.exceptions.SSLError):
+        requests.get(f"{local_cluster.host}/version", timeout=10)  # not trusted without our CA
+
+
+def test_route_schema_is_enforced(local_cluster):
+    api = local_cluster.deployer_client()
+    name = f"route-{uuid.uuid4().hex[:8]}"
+    created = _create_route(api, _route(name, {
+        "host": "packit.example.com",
+        "to": {"kind": "Service", "name": "packit-service"},
+        "port": {"targetPort": "http"},
+        "tls": {"termination": "edge", "insecureEdgeTerminationPolicy": "Redirect"},
+    }))
+    assert created["spec"]["to"]["weight"] == 100  # defaulted like on OpenShift
+    assert created["spec"]["wildcardPolicy"] == "None"
+
+    with pytest.raises(ApiException) as bad_enum:
+        _create_route(api, _route(f"{name}-enum", {
+            "to": {"kind": "Service", "name": "packit-service"},
+            "tls": {"termination": "terminate-everywhere"},
+        }))
+    assert bad_enum.value.status == 422
+    assert "spec.tls.termination" in bad_enum.value.body
+    assert "Unsupported value" in bad_enum.value.body
+
+    with pytest.raises(ApiException) as missing:
+        _create_route(api, _route(f"{name}-missing", {"host": "packit.example.com"}))
+    assert missing.value.status == 422
+    assert "spec.to" in missing.value.body and "Required value" in missing.value.body
+
+    with pytest.raises(ApiException) as cross_field:
+        _create_route(api, _route(f"{name}-cross", {
+            "path": "/api",
+            "to": {"kind": "Service", "name": "packit-service"},
+            "tls": {"termination": "passthrough"},
+        }))
+    assert cross_field.value.status == 422
+    assert "not allowed when spec.tls.termination is passthrough" in cross_field.value.body
+
+    client.CustomObjectsApi(api).delete_namespaced_custom_object("route.openshift.io", "v1", NAMESPACE, "routes",
+                                                                 name)
+
+
+def test_openshift_image_and_apps_types_are_served(local_cluster):
+    api = client.CustomObjectsApi(local_cluster.deployer_client())
+    name = f"is-{uuid.uuid4().hex[:8]}"
+    stream = api.create_namespaced_custom_object("image.openshift.io", "v1", NAMESPACE, "imagestreams", {
+        "apiVersion": "image.openshift.io/v1", "kind": "ImageStream", "metadata": {"name": name},
+        "spec": {"lookupPolicy": {"local": True}, "tags": [{
+            "name": "prod", "annotations": None, "generation": None,
+            "from": {"kind": "DockerImage", "name": "quay.io/packit/packit-service:prod"},
+            "importPolicy": {"scheduled": True, "importMode": "Legacy"},
+            "referencePolicy": {"type": "Local"}}]}})
+    assert stream["spec"]["tags"][0]["from"]["kind"] == "DockerImage"
+    with pytest.raises(ApiException) as bad_kind:
+        api.create_namespaced_custom_object("image.openshift.io", "v1", NAMESPACE, "imagestreams", {
+            "apiVersion": "image.openshift.io/v1", "kind": "ImageStream", "metadata": {"name": f"{name}-bad"},
+            "spec": {"tags": [{"name": "prod", "from": {"kind": "Registry", "name": "x"}}]}})
+    assert bad_kind.value.status == 422
+    api.create_namespaced_custom_object("image.openshift.io", "v1", NAMESPACE, "imagestreamimports", {
+        "apiVersion": "image.openshift.io/v1", "kind": "ImageStreamImport", "metadata": {"name": name},
+        "spec": {"import": True, "images": [{"from": {"kind": "DockerImage", "name": "quay.io/packit/x:prod"},
+                                             "to": {"name": "prod"}}]}})
+    with pytest.raises(ApiException) as no_import:
+        api.create_namespaced_custom_object("image.openshift.io", "v1", NAMESPACE, "imagestreamimports", {
+            "apiVersion": "image.openshift.io/v1", "kind": "ImageStreamImport", "metadata": {"name": f"{name}-x"},
+            "spec": {"images": []}})
+    assert no_import.value.status == 422
+    dc = api.create_namespaced_custom_object("apps.openshift.io", "v1", NAMESPACE, "deploymentconfigs", {
+        "apiVersion": "apps.openshift.io/v1", "kind": "DeploymentConfig", "metadata": {"name": name},
+        "spec": {"replicas": 1, "selector": {"app": name}, "strategy": {"type": "Recreate"},
+                 "triggers": [{"type": "ConfigChange"},
+                              {"type": "ImageChange", "imageChangeParams": {
+                                  "automatic": True, "containerNames": ["c"],
+                                  "from": {"kind": "ImageStreamTag", "name": f"{name}:prod"}}}],
+                 "template": {"metadata": {"labels": {"app": name}},
+                              "spec": {"containers": [{"name": "c", "image": "x"}]}}}})
+    assert dc["spec"]["replicas"] == 1
+    scale = api.get_namespaced_custom_object_scale("apps.openshift.io", "v1", NAMESPACE, "deploymentconfigs", name)
+    assert scale["spec"]["replicas"] == 1
+    for plural in ("imagestreams", "imagestreamimports", "deploymentconfigs"):
+        group = "apps.openshift.io" if plural == "deploymentconfigs" else "image.openshift.io"
+        api.delete_namespaced_custom_object(group, "v1", NAMESPACE, plural, name)
+
+
+def _may(api: client.ApiClient, verb: str, resource: str, namespace: str | None = None, group: str = "") -> bool:
+    review = client.AuthorizationV1Api(api).create_self_subject_access_review({
+        "apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+        "spec": {"resourceAttributes": {"verb": verb, "resource": resource, "group": group,
+                                        "namespace": namespace}}})
+    return review.status.allowed
+
+
+def test_deployer_is_admin_in_project_namespaces_only(local_cluster):
+    api = local_cluster.deployer_client()
+    for namespace in local_cluster.namespaces:
+        assert _may(api, "create", "deployments", namespace, "apps")
+        assert _may(api, "create", "routes", namespace, "route.openshift.io")
+        assert _may(api, "create", "imagestreamimports", namespace, "image.openshift.io")
+        assert _may(api, "create", "rolebindings", namespace, "rbac.authorization.k8s.io")
+    assert not _may(api, "list", "secrets", "default")
+    assert not _may(api, "create", "namespaces")
+    assert not _may(api, "create", "clusterrolebindings", group="rbac.authorization.k8s.io")
+
+    who = client.AuthenticationV1Api(api).create_self_subject_review(
+        {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"})
+    assert who.status.user_info.username == "deployer"
+
+    with pytest.raises(ApiException) as secrets:
+        client.CoreV1Api(api).list_namespaced_secret("default")
+    assert secrets.value.status == 403
+    with pytest.raises(ApiException) as namespace:
+        client.CoreV1Api(api).create_namespace({"metadata": {"name": f"nope-{uuid.uuid4().hex[:6]}"}})
+    assert namespace.value.status == 403
+
+    apps = client.AppsV1Api(api)
+    name = f"allowed-{uuid.uuid4().hex[:8]}"
+    apps.create_namespaced_deployment(NAMESPACE, {
+        "metadata": {"name": name},
+        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": name}},
+                 "template": {"metadata": {"labels": {"app": name}},
+                              "spec": {"containers": [{"name": "c", "image": "quay.io/packit/x:dev"}]}}}})
+    apps.delete_namespaced_deployment(name, NAMESPACE)
+
+
+def test_norights_is_forbidden_everywhere(local_cluster):
+    api = local_cluster.client(local_cluster.norights_token)
+    assert not _may(api, "list", "pods", NAMESPACE)
+    with pytest.raises(ApiException) as pods:
+        client.CoreV1Api(api).list_namespaced_pod(NAMESPACE)
+    assert pods.value.status == 403
+    with pytest.raises(ApiException) as routes:
+        client.CustomObjectsApi(api).list_namespaced_custom_object("route.openshift.io", "v1", NAMESPACE, "routes")
+    assert routes.value.status == 403
+
+
+def test_unknown_token_is_unauthorized(local_cluster):
+    with pytest.raises(ApiException) as unknown:
+        client.CoreV1Api(local_cluster.client("not-a-token")).list_namespaced_pod(NAMESPACE)
+    assert unknown.value.status == 401
+
+
+def test_deployment_with_pvc_becomes_ready_on_kwok_nodes(local_cluster):
+    api = local_cluster.deployer_client()
+    core, apps = client.CoreV1Api(api), client.AppsV1Api(api)
+    name = f"data-{uuid.uuid4().hex[:8]}"
+    core.create_namespaced_persistent_volume_claim(NAMESPACE, {
+        "metadata": {"name": name},
+        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "5Gi"}}}})
+    apps.create_namespaced_deployment(NAMESPACE, {
+        "metadata": {"name": name},
+        "spec": {"replicas": 2, "selector": {"matchLabels": {"app": name}},
+                 "template": {"metadata": {"labels": {"app": name}}, "spec": {
+                     "containers": [{"name": "db", "image": "quay.io/sclorg/postgresql-15-c9s",
+                                     "resources": {"requests": {"cpu": "250m", "memory": "256Mi"}},
+                                     "readinessProbe": {"tcpSocket": {"port": 5432}},
+                                     "volumeMounts": [{"name": "data", "mountPath": "/var/lib/pgsql/data"}]}],
+                     "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": name}}]}}}})
+    try:
+        _wait(lambda: (apps.read_namespaced_deployment(name, NAMESPACE).status.ready_replicas or 0) == 2, 60,
+              "the deployment to become ready")
+        claim = core.read_namespaced_persistent_volume_claim(name, NAMESPACE)
+        assert claim.status.phase == "Bound"
+        assert "ReadWriteOnce" in claim.status.access_modes
+        pods = core.list_namespaced_pod(NAMESPACE, label_selector=f"app={name}").items
+        assert {pod.spec.node_name for pod in pods} <= {f"kwok-node-{i}" for i in range(lc.NODE_COUNT)}
+        assert all(pod.status.phase == "Running" and pod.status.pod_ip for pod in pods)
+    finally:
+        apps.delete_namespaced_deployment(name, NAMESPACE)
+        core.delete_namespaced_persistent_volume_claim(name, NAMESPACE)
+    _wait(lambda: not core.list_namespaced_pod(NAMESPACE, label_selector=f"app={name}").items, 60,
+          "the pods to be deleted")
+
+
+def test_read_write_many_claim_binds(local_cluster):
+    core = client.CoreV1Api(local_cluster.deployer_client())
+    name = f"shared-{uuid.uuid4().hex[:8]}"
+    core.create_namespaced_persistent_volume_claim("stream-dev", {
+        "metadata": {"name": name},
+        "spec": {"accessModes": ["ReadWriteMany"], "resources": {"requests": {"storage": "20Gi"}}}})
+    try:
+        _wait(lambda: core.read_namespaced_persistent_volume_claim(name, "stream-dev").status.phase == "Bound", 60,
+              "the ReadWriteMany claim to bind")
+    finally:
+        core.delete_namespaced_persistent_volume_claim(name, "stream-dev")
+
+
+def test_api_server_can_be_stopped_alone(local_cluster):
+    core = client.CoreV1Api(local_cluster.admin_client())
+    with local_cluster.api_server_stopped():
+        assert lc.read_pid(local_cluster.layout, "kube-apiserver") is None
+        assert lc.read_pid(local_cluster.layout, "etcd") is not None
+        with pytest.raises(requests.exceptions.ConnectionError):
+            requests.get(f"{local_cluster.host}/readyz", verify=str(local_cluster.ca_cert), timeout=5)
+    assert core.read_namespace(NAMESPACE).metadata.name == NAMESPACE
+
+
+def test_start_when_running_is_a_no_op(local_cluster):
+    pids = {c: lc.read_pid(local_cluster.layout, c) for c in lc.COMPONENTS}
+    result = _run_script("start")
+    assert result.returncode == 0, result.stderr
+    assert "already running" in result.stdout
+    assert {c: lc.read_pid(local_cluster.layout, c) for c in lc.COMPONENTS} == pids
+
+
+def _our_pids(cache_dir: Path) -> list[int]:
+    """Processes whose executable lives in the cluster's binary cache, read straight from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            exe = os.readlink(entry / "exe")
+        except OSError:
+            continue
+        if exe.startswith(str(cache_dir / "bin")):
+            found.append(int(entry.name))
+    return found
+
+
+def test_stop_leaves_nothing_running_and_start_does_not_rebuild(local_cluster):
+    layout = local_cluster.layout
+    binaries = {p: p.stat().st_mtime_ns for p in layout.bin_dir.iterdir()}
+    assert len(_our_pids(layout.cache_dir)) == len(lc.COMPONENTS)
+
+    stopped = _run_script("stop")
+    assert stopped.returncode == 0, stopped.stderr
+    assert _our_pids(layout.cache_dir) == []
+    assert all(lc.read_pid(layout, c) is None for c in lc.COMPONENTS)
+    status = _run_script("status")
+    assert status.returncode != 0 and "not ready" in status.stdout
+
+    started = _run_script("start")
+    assert started.returncode == 0, started.stderr
+    assert "binaries cached" in started.stdout and "build took" not in started.stdout
+    assert {p: p.stat().st_mtime_ns for p in layout.bin_dir.iterdir()} == binaries
+    assert len(_our_pids(layout.cache_dir)) == len(lc.COMPONENTS)
+    # Data survived the restart and the deployer token still works.
+    core = client.CoreV1Api(local_cluster.deployer_client())
+    assert core.read_namespace(NAMESPACE).metadata.name == NAMESPACE
