@@ -26,7 +26,7 @@ options:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.day2_k8s import (
-    CONNECTION_ARGS, HAS_K8S, WORKLOAD_KINDS, Day2Error, connect, container_images, image_triggers, last_rollout,
+    CONNECTION_ARGS, HAS_K8S, one_line, WORKLOAD_KINDS, Day2Error, connect, container_images, image_triggers, last_rollout,
     list_objects, rollout_state, stream_tag,
 )
 
@@ -67,8 +67,8 @@ def main() -> None:
                               for c, i in running.items()]
                 rows.append({"component": obj["metadata"]["name"], "kind": kind, "ready": ready, "desired": desired,
                              "healthy": done, "images": images, "last_rollout": last_rollout(client, obj)})
-    except Day2Error as exc:
-        module.fail_json(msg=str(exc))
+    except Exception as exc:  # noqa: BLE001 - every failure becomes one line
+        module.fail_json(msg=one_line(exc))
     rows.sort(key=lambda r: r["component"])
     header = f"{'COMPONENT':<28} {'KIND':<16} {'READY':<7} {'STATUS':<11} {'LAST ROLLOUT':<21} IMAGE (running | stream tag)"
     lines = [header]

@@ -23,7 +23,7 @@ options:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.day2_k8s import (
-    CONNECTION_ARGS, HAS_K8S, PINNED_FROM, Day2Error, connect, find_workload, get, history, image_triggers, stream_tag,
+    CONNECTION_ARGS, HAS_K8S, one_line, PINNED_FROM, Day2Error, connect, find_workload, get, history, image_triggers, stream_tag,
 )
 
 
@@ -43,8 +43,8 @@ def main() -> None:
             entry, image = stream_tag(stream, trigger["tag"]) if stream else (None, "")
             notes = (entry or {}).get("annotations") or {}
             triggers.append(dict(trigger, stream_image=image, pinned=PINNED_FROM in notes))
-    except Day2Error as exc:
-        module.fail_json(msg=str(exc))
+    except Exception as exc:  # noqa: BLE001 - every failure becomes one line
+        module.fail_json(msg=one_line(exc))
     lines = [f"{obj['kind']} {p['component']}: {len(revisions)} revision(s)"]
     for rev in revisions:
         images = ", ".join(f"{c}={i}" for c, i in rev["images"].items())

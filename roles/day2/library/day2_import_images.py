@@ -38,7 +38,7 @@ lines:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.day2_k8s import (
-    CONNECTION_ARGS, HAS_K8S, Day2Error, api_message, connect, list_objects, resource, status_of, stream_tag,
+    CONNECTION_ARGS, HAS_K8S, one_line, Day2Error, api_message, connect, list_objects, resource, status_of, stream_tag,
 )
 
 try:
@@ -138,8 +138,8 @@ def main() -> None:
         module.fail_json(msg=missing_required_lib("kubernetes"))
     try:
         module.exit_json(**run(module))
-    except Day2Error as exc:
-        module.fail_json(msg=str(exc))
+    except Exception as exc:  # noqa: BLE001 - every failure becomes one line
+        module.fail_json(msg=one_line(exc))
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.day2_k8s import (
-    CONNECTION_ARGS, HAS_K8S, RESTARTED_AT, Day2Error, connect, find_workload, now, patch, rollout_state,
+    CONNECTION_ARGS, HAS_K8S, one_line, RESTARTED_AT, Day2Error, connect, find_workload, now, patch, rollout_state,
 )
 
 
@@ -69,8 +69,8 @@ def main() -> None:
                         raise Day2Error(f"{entry['kind']} {entry['name']}: restart not rolled out after "
                                         f"{p['wait_timeout']}s ({ready}/{desired} ready)")
                     time.sleep(1)
-    except Day2Error as exc:
-        module.fail_json(msg=str(exc), restarted=restarted)
+    except Exception as exc:  # noqa: BLE001 - every failure becomes one line
+        module.fail_json(msg=one_line(exc), restarted=restarted)
     module.exit_json(changed=True, restarted=restarted, restartedAt=stamp)
 
 

@@ -35,7 +35,7 @@ import json
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.day2_k8s import (
-    CONNECTION_ARGS, HAS_K8S, Day2Error, connect, dc_template_of, find_workload, history, image_triggers, patch,
+    CONNECTION_ARGS, HAS_K8S, one_line, Day2Error, connect, dc_template_of, find_workload, history, image_triggers, patch,
     pin_tag, replica_sets, controller_revisions, dc_deployments, revision_of, REVISION_ANNOTATION, DC_VERSION_ANNOTATION,
 )
 
@@ -148,8 +148,8 @@ def main() -> None:
         handler = {"Deployment": rollback_deployment, "StatefulSet": rollback_statefulset,
                    "DeploymentConfig": rollback_deploymentconfig}[obj["kind"]]
         result = handler(client, obj, p["revision"], module.check_mode)
-    except Day2Error as exc:
-        module.fail_json(msg=str(exc))
+    except Exception as exc:  # noqa: BLE001 - every failure becomes one line
+        module.fail_json(msg=one_line(exc))
     module.exit_json(kind=obj["kind"], **result)
 
 

@@ -25,7 +25,7 @@ import json
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.day2_k8s import (
-    CONNECTION_ARGS, HAS_K8S, Day2Error, connect, find_workload, image_triggers, patch, unpin_tag,
+    CONNECTION_ARGS, HAS_K8S, one_line, Day2Error, connect, find_workload, image_triggers, patch, unpin_tag,
 )
 
 
@@ -53,8 +53,8 @@ def main() -> None:
                 changed = True
                 if not module.check_mode:
                     patch(client, obj, {"spec": {"triggers": triggers}})
-    except Day2Error as exc:
-        module.fail_json(msg=str(exc))
+    except Exception as exc:  # noqa: BLE001 - every failure becomes one line
+        module.fail_json(msg=one_line(exc))
     follows = ", ".join(f"{t['stream']}:{t['tag']} follows {t['following']}" for t in tags) or "no image triggers"
     module.exit_json(changed=changed, kind=obj["kind"], tags=tags, msg=f"{obj['kind']} {p['component']}: {follows}")
 

@@ -369,3 +369,10 @@ def unpin_tag(client: "DynamicClient", namespace: str, stream_name: str, tag: st
     if not check_mode:
         patch(client, stream, _tags_patch(stream, tags))
     return {"stream": stream_name, "tag": tag, "changed": True, "following": entry["from"].get("name", "")}
+
+
+def one_line(exc: Exception) -> str:
+    """The message a module fails with: ours as it is, anything else (e.g. connection refused) shortened."""
+    if isinstance(exc, Day2Error):
+        return str(exc)
+    return f"cluster API call failed: {api_message(exc)}"

@@ -1,0 +1,513 @@
+"""Day-2 playbooks (roles/day2) against the local control plane.
+
+Objects are made here with the kubernetes client in packit-dev. They carry the
+labels of service `stream`, deployment `dev` and names starting with `d2-`, so
+the deploy tests' packit objects in the same namespace are neither seen nor touched.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+import yaml
+from kubernetes.dynamic import DynamicClient
+from kubernetes.dynamic.exceptions import NotFoundError
+
+pytest_plugins = ["plugins.local_cluster"]
+pytestmark = pytest.mark.cluster
+
+REPO = Path(__file__).resolve().parents[1]
+NS = "packit-dev"
+SERVICE, DEPLOYMENT = "stream", "dev"
+LABELS = {
+    "app.kubernetes.io/part-of": SERVICE,
+    "app.kubernetes.io/instance": f"{SERVICE}-{DEPLOYMENT}",
+    "app.kubernetes.io/managed-by": "packit-deployment",
+}
+REGISTRY = "quay.io/packit-test"
+
+
+def digest(char: str) -> str:
+    return "sha256:" + char * 64
+
+
+# ---------------------------------------------------------------- helpers
+
+
+@pytest.fixture(scope="module")
+def admin(local_cluster) -> DynamicClient:
+    return DynamicClient(local_cluster.admin_client())
+
+
+@pytest.fixture(scope="module")
+def config_dir(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("vars")
+    (root / SERVICE).mkdir()
+    (root / SERVICE / f"{DEPLOYMENT}.yml").write_text(yaml.safe_dump({"project": NS}))
+    return root
+
+
+@pytest.fixture(scope="module")
+def playbook(local_cluster, config_dir) -> Callable[..., subprocess.CompletedProcess[str]]:
+    def run(name: str, *args: str, **extra: Any) -> subprocess.CompletedProcess[str]:
+        extra_vars = {
+            "service": SERVICE,
+            "deployment": DEPLOYMENT,
+            "config_vars_dir": str(config_dir),
+            "config_extra_vars_files": [str(local_cluster.connection_vars)],
+            **extra,
+        }
+        cmd = [str(Path(sys.executable).with_name("ansible-playbook")), str(REPO / "playbooks" / f"{name}.yml"),
+               "-e", json.dumps(extra_vars), *args]
+        return subprocess.run(cmd, capture_output=True, text=True, env=ansible_env(), cwd=REPO)
+
+    return run
+
+
+def ansible_env() -> dict[str, str]:
+    env = dict(os.environ, ANSIBLE_ROLES_PATH=str(REPO / "roles"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_STDOUT_CALLBACK="default", ANSIBLE_LOCALHOST_WARNING="0",
+               ANSIBLE_INVENTORY_UNPARSED_WARNING="0")
+    env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"
+    return env
+
+
+def res(client: DynamicClient, kind: str):
+    api = {"ImageStream": "image.openshift.io/v1", "ImageStreamImport": "image.openshift.io/v1",
+           "DeploymentConfig": "apps.openshift.io/v1", "ReplicationController": "v1", "ReplicaSet": "apps/v1",
+           "Deployment": "apps/v1", "StatefulSet": "apps/v1", "ControllerRevision": "apps/v1"}[kind]
+    return client.resources.get(api_version=api, kind=kind)
+
+
+def get(client: DynamicClient, kind: str, name: str) -> dict | None:
+    try:
+        return res(client, kind).get(name=name, namespace=NS).to_dict()
+    except NotFoundError:
+        return None
+
+
+def delete(client: DynamicClient, kind: str, name: str) -> None:
+    try:
+        res(client, kind).delete(name=name, namespace=NS, body={"propagationPolicy": "Background"})
+    except NotFoundError:
+        pass
+    wait_until(lambda: get(client, kind, name) is None, f"{kind} {name} deleted")
+
+
+def wait_until(check: Callable[[], Any], what: str, timeout: float = 90) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def image_stream(client: DynamicClient, name: str, ref: str, scheduled: bool = True) -> dict:
+    delete(client, "ImageStream", name)
+    body = {"apiVersion": "image.openshift.io/v1", "kind": "ImageStream",
+            "metadata": {"name": name, "namespace": NS, "labels": dict(LABELS, **{"app.kubernetes.io/name": name})},
+            "spec": {"lookupPolicy": {"local": True},
+                     "tags": [{"name": DEPLOYMENT, "from": {"kind": "DockerImage", "name": ref},
+                               "importPolicy": {"scheduled": scheduled, "importMode": "Legacy"},
+                               "referencePolicy": {"type": "Local"}}]}}
+    return res(client, "ImageStream").create(body=body, namespace=NS).to_dict()
+
+
+def trigger(stream: str, container: str) -> str:
+    return json.dumps([{"from": {"kind": "ImageStreamTag", "name": f"{stream}:{DEPLOYMENT}"},
+                        "fieldPath": f'spec.template.spec.containers[?(@.name=="{container}")].image'}])
+
+
+def workload(client: DynamicClient, kind: str, name: str, image: str, stream: str, replicas: int = 1,
+             node_selector: dict | None = None) -> dict:
+    delete(client, kind, name)
+    labels = dict(LABELS, **{"app.kubernetes.io/name": name})
+    selector = {"app.kubernetes.io/name": name, "app.kubernetes.io/instance": LABELS["app.kubernetes.io/instance"]}
+    pod_spec: dict[str, Any] = {"containers": [{"name": name, "image": image}]}
+    if node_selector:
+        pod_spec["nodeSelector"] = node_selector
+    body: dict[str, Any] = {
+        "apiVersion": "apps/v1", "kind": kind,
+        "metadata": {"name": name, "namespace": NS, "labels": labels,
+                     "annotations": {"image.openshift.io/triggers": trigger(stream, name)}},
+        "spec": {"replicas": replicas, "selector": {"matchLabels": selector},
+                 "template": {"metadata": {"labels": dict(labels)}, "spec": pod_spec}},
+    }
+    if kind == "StatefulSet":
+        body["spec"]["serviceName"] = name
+        body["spec"]["podManagementPolicy"] = "Parallel"
+        body["metadata"]["labels"]["packit.dev/worker-pool"] = "short-running"
+    return res(client, kind).create(body=body, namespace=NS).to_dict()
+
+
+def rolled_out(client: DynamicClient, kind: str, name: str) -> bool:
+    obj = get(client, kind, name) or {}
+    spec, status = obj.get("spec", {}), obj.get("status") or {}
+    want = spec.get("replicas", 1)
+    ok = (status.get("observedGeneration", 0) >= obj["metadata"]["generation"]
+          and status.get("readyReplicas", 0) == want and status.get("updatedReplicas", 0) == want)
+    if kind == "Deployment":
+        ok = ok and status.get("replicas", 0) == want and status.get("availableReplicas", 0) == want
+    else:
+        ok = ok and status.get("currentRevision") == status.get("updateRevision")
+    return ok
+
+
+def set_image(client: DynamicClient, kind: str, name: str, image: str) -> None:
+    body = {"spec": {"template": {"spec": {"containers": [{"name": name, "image": image}]}}}}
+    res(client, kind).patch(body=body, name=name, namespace=NS, content_type="application/strategic-merge-patch+json")
+    wait_until(lambda: rolled_out(client, kind, name), f"{kind} {name} rolled out with {image}")
+
+
+def template_image(obj: dict) -> str:
+    return obj["spec"]["template"]["spec"]["containers"][0]["image"]
+
+
+def play_msg(proc: subprocess.CompletedProcess[str]) -> str:
+    return proc.stdout + proc.stderr
+
+
+# ---------------------------------------------------------------- import-images
+
+
+@pytest.fixture(scope="module")
+def streams(admin):
+    refs = {"d2-api": f"{REGISTRY}/api:stg", "d2-worker": f"{REGISTRY}/worker:stg"}
+    made = {name: image_stream(admin, name, ref) for name, ref in refs.items()}
+    yield made
+    for name in refs:
+        delete(admin, "ImageStream", name)
+        delete(admin, "ImageStreamImport", name)
+
+
+def imports(admin) -> dict[str, dict]:
+    items = res(admin, "ImageStreamImport").get(namespace=NS).to_dict()["items"]
+    return {i["metadata"]["name"]: i for i in items if i["metadata"]["name"].startswith("d2-")}
+
+
+def test_import_images_creates_one_import_per_stream(admin, streams, playbook):
+    for name in streams:
+        delete(admin, "ImageStreamImport", name)
+    proc = playbook("import-images")
+    assert proc.returncode == 0, play_msg(proc)
+    found = imports(admin)
+    assert set(found) == set(streams)
+    for name, stream in streams.items():
+        spec = found[name]["spec"]
+        tag = stream["spec"]["tags"][0]
+        assert spec["import"] is True
+        assert spec["images"] == [{"from": {"kind": "DockerImage", "name": tag["from"]["name"]},
+                                   "to": {"name": DEPLOYMENT},
+                                   "importPolicy": tag["importPolicy"],
+                                   "referencePolicy": tag["referencePolicy"]}]
+        assert f"{name}:{DEPLOYMENT} <- {tag['from']['name']} (requested, scheduled)" in proc.stdout
+    # again: each stream's import is posted again (an import is an action), still one per stream
+    uids = {n: i["metadata"]["uid"] for n, i in found.items()}
+    again = playbook("import-images")
+    assert again.returncode == 0, play_msg(again)
+    assert set(imports(admin)) == set(streams)
+    assert all(imports(admin)[n]["metadata"]["uid"] != uids[n] for n in streams)
+    # check mode posts nothing
+    uids = {n: i["metadata"]["uid"] for n, i in imports(admin).items()}
+    check = playbook("import-images", "--check")
+    assert check.returncode == 0, play_msg(check)
+    assert "would import" in check.stdout
+    assert {n: i["metadata"]["uid"] for n, i in imports(admin).items()} == uids
+
+
+def test_import_images_subset_and_missing_stream(admin, streams, playbook):
+    for name in streams:
+        delete(admin, "ImageStreamImport", name)
+    only = playbook("import-images", day2_images="d2-api")
+    assert only.returncode == 0, play_msg(only)
+    assert set(imports(admin)) == {"d2-api"}
+    delete(admin, "ImageStreamImport", "d2-api")
+    missing = playbook("import-images", day2_images="d2-api,d2-nope")
+    assert missing.returncode != 0
+    assert f"ImageStream d2-nope: not found in {NS}" in missing.stdout
+    assert imports(admin) == {}, "nothing is imported when a requested stream is missing"
+
+
+def test_import_images_refused_by_the_api(admin, streams, playbook, local_cluster):
+    """A stream whose tag is not a DockerImage cannot be imported: the error names it."""
+    name = "d2-alias"
+    body = {"apiVersion": "image.openshift.io/v1", "kind": "ImageStream",
+            "metadata": {"name": name, "namespace": NS, "labels": dict(LABELS, **{"app.kubernetes.io/name": name})},
+            "spec": {"tags": [{"name": DEPLOYMENT, "from": {"kind": "ImageStreamTag", "name": "d2-api:dev"}}]}}
+    delete(admin, "ImageStream", name)
+    res(admin, "ImageStream").create(body=body, namespace=NS)
+    try:
+        proc = playbook("import-images", day2_images=name)
+        assert proc.returncode != 0
+        assert f"ImageStream {name}: tag dev does not come from a DockerImage" in proc.stdout
+    finally:
+        delete(admin, "ImageStream", name)
+
+
+# ---------------------------------------------------------------- CronJob and its RBAC
+
+
+def render_cron(tmp_path: Path) -> list[dict]:
+    out = tmp_path / "cron.yml"
+    play = tmp_path / "render.yml"
+    play.write_text(yaml.safe_dump([{
+        "hosts": "localhost", "gather_facts": False, "connection": "local",
+        "vars_files": [str(REPO / "roles/deploy/vars/main.yml"), str(REPO / "roles/deploy/defaults/main/images.yml")],
+        "vars": {"service": SERVICE, "deployment": "stg", "project": NS, "component": "import-images-cron"},
+        "tasks": [{"ansible.builtin.copy": {
+            "content": "{{ lookup('ansible.builtin.template', '%s') }}" % (REPO / "openshift/import-images-cron.yml.j2"),
+            "dest": str(out)}}],
+    }]))
+    env = dict(ansible_env(), ANSIBLE_FILTER_PLUGINS=str(REPO / "roles/deploy/filter_plugins"))
+    proc = subprocess.run([str(Path(sys.executable).with_name("ansible-playbook")), str(play)],
+                          capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, play_msg(proc)
+    return [d for d in yaml.safe_load_all(out.read_text()) if d]
+
+
+def test_cron_manifest_shape(tmp_path):
+    docs = render_cron(tmp_path)
+    kinds = {d["kind"]: d for d in docs}
+    assert set(kinds) == {"ServiceAccount", "Role", "RoleBinding", "CronJob"}
+    for d in docs:
+        labels = d["metadata"]["labels"]
+        assert labels["app.kubernetes.io/part-of"] == SERVICE
+        assert labels["app.kubernetes.io/instance"] == f"{SERVICE}-stg"
+        assert labels["app.kubernetes.io/managed-by"] == "packit-deployment"
+        assert labels["app.kubernetes.io/component"] == "import-images-cron"
+    assert kinds["Role"]["rules"] == [
+        {"apiGroups": ["image.openshift.io"], "resources": ["imagestreams"], "verbs": ["get", "list", "watch"]},
+        {"apiGroups": ["image.openshift.io"], "resources": ["imagestreamimports"], "verbs": ["create"]}]
+    cron = kinds["CronJob"]["spec"]
+    assert cron["schedule"] == "0 * * * *"
+    pod = cron["jobTemplate"]["spec"]["template"]["spec"]
+    assert pod["serviceAccountName"] == "image-import"
+    assert pod["containers"][0]["args"] == ["import-images"]
+    assert {e["name"] for e in pod["containers"][0]["env"]} == {"SERVICE", "DEPLOYMENT", "PROJECT"}
+
+
+def access(admin: DynamicClient, user: str, verb: str, group: str, resource: str) -> bool:
+    review = {"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview",
+              "spec": {"user": user, "groups": ["system:serviceaccounts", f"system:serviceaccounts:{NS}", "system:authenticated"],
+                       "resourceAttributes": {"namespace": NS, "verb": verb, "group": group, "resource": resource}}}
+    answer = admin.resources.get(api_version="authorization.k8s.io/v1", kind="SubjectAccessReview").create(body=review)
+    return bool(answer.status.allowed)
+
+
+def test_cron_rbac_applies_and_allows_only_the_import(admin, local_cluster, streams, tmp_path):
+    deployer = DynamicClient(local_cluster.deployer_client())
+    docs = render_cron(tmp_path)
+    for doc in docs:
+        kind_res = deployer.resources.get(api_version=doc["apiVersion"], kind=doc["kind"])
+        try:
+            kind_res.delete(name=doc["metadata"]["name"], namespace=NS)
+        except NotFoundError:
+            pass
+        kind_res.create(body=doc, namespace=NS)  # as the deployer, like the deploy does
+    sa = f"system:serviceaccount:{NS}:image-import"
+    assert access(admin, sa, "create", "image.openshift.io", "imagestreamimports")
+    assert access(admin, sa, "list", "image.openshift.io", "imagestreams")
+    assert not access(admin, sa, "get", "", "secrets")
+    assert not access(admin, sa, "list", "", "secrets")
+    assert not access(admin, sa, "update", "image.openshift.io", "imagestreams")
+    assert not access(admin, sa, "delete", "image.openshift.io", "imagestreamimports")
+
+    # the job's own entry point, with a token of that service account, imports for real
+    core = admin.resources.get(api_version="v1", kind="ServiceAccount")
+    token = admin.request("POST", f"/api/v1/namespaces/{NS}/serviceaccounts/image-import/token",
+                          body={"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
+                                "spec": {"expirationSeconds": 600}}).status.token
+    assert core  # resource exists
+    for name in streams:
+        delete(admin, "ImageStreamImport", name)
+    env = dict(ansible_env(), SERVICE=SERVICE, DEPLOYMENT=DEPLOYMENT, PROJECT=NS)
+    env.pop("ANSIBLE_ROLES_PATH")
+    extra = {"host": local_cluster.host, "api_key": token, "ca_cert": str(local_cluster.ca_cert)}
+    proc = subprocess.run([str(REPO / "cron-jobs/import-images/run.sh"), "-e", json.dumps(extra)],
+                          capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, play_msg(proc)
+    assert set(imports(admin)) == set(streams)
+
+
+# ---------------------------------------------------------------- history / rollback / unpin
+
+
+def test_rollback_deployment_keeps_trigger_annotation(admin, playbook):
+    name = "d2-web"
+    workload(admin, "Deployment", name, f"{REGISTRY}/api@{digest('1')}", "d2-api")
+    wait_until(lambda: rolled_out(admin, "Deployment", name), "first rollout")
+    set_image(admin, "Deployment", name, f"{REGISTRY}/api@{digest('2')}")
+    before = get(admin, "Deployment", name)
+    annotation = before["metadata"]["annotations"]["image.openshift.io/triggers"]
+
+    history = playbook("history", day2_component=name)
+    assert history.returncode == 0, play_msg(history)
+    assert "Deployment d2-web: 2 revision(s)" in history.stdout
+    assert "trigger d2-api:dev -> container d2-web" in history.stdout
+
+    check = playbook("rollback", "--check", day2_component=name)
+    assert check.returncode == 0, play_msg(check)
+    assert template_image(get(admin, "Deployment", name)).endswith(digest("2"))
+
+    proc = playbook("rollback", day2_component=name)
+    assert proc.returncode == 0, play_msg(proc)
+    assert "rolled back to the template of revision 1" in proc.stdout
+    after = get(admin, "Deployment", name)
+    assert template_image(after).endswith(digest("1"))
+    assert after["metadata"]["annotations"]["image.openshift.io/triggers"] == annotation
+    assert "pod-template-hash" not in after["spec"]["template"]["metadata"]["labels"]
+    wait_until(lambda: rolled_out(admin, "Deployment", name), "rollback rolled out")
+
+    missing = playbook("rollback", day2_component=name, day2_revision=42)
+    assert missing.returncode != 0 and "Deployment d2-web: no revision 42 (available:" in missing.stdout
+    unknown = playbook("rollback", day2_component="d2-none")
+    assert unknown.returncode != 0
+    assert "component d2-none: no Deployment, StatefulSet or DeploymentConfig of that name in packit-dev" in unknown.stdout
+
+
+def test_statefulset_pin_and_unpin(admin, streams, playbook):
+    name = "d2-worker"
+    image_stream(admin, "d2-worker", f"{REGISTRY}/worker:stg")
+    workload(admin, "StatefulSet", name, f"{REGISTRY}/worker@{digest('a')}", "d2-worker")
+    wait_until(lambda: rolled_out(admin, "StatefulSet", name), "first rollout")
+    set_image(admin, "StatefulSet", name, f"{REGISTRY}/worker@{digest('b')}")
+
+    proc = playbook("rollback", day2_component=name)
+    assert proc.returncode == 0, play_msg(proc)
+    tag = get(admin, "ImageStream", "d2-worker")["spec"]["tags"][0]
+    assert tag["from"] == {"kind": "DockerImage", "name": f"{REGISTRY}/worker@{digest('a')}"}
+    assert tag["importPolicy"]["scheduled"] is False
+    assert json.loads(tag["annotations"]["packit.dev/pinned-from"])["name"] == f"{REGISTRY}/worker:stg"
+    assert template_image(get(admin, "StatefulSet", name)).endswith(digest("a"))
+    wait_until(lambda: rolled_out(admin, "StatefulSet", name), "rollback rolled out")
+
+    history = playbook("history", day2_component=name)
+    assert "(pinned:" in history.stdout
+
+    unpin = playbook("unpin", day2_component=name)
+    assert unpin.returncode == 0, play_msg(unpin)
+    assert "changed=1" in unpin.stdout
+    tag = get(admin, "ImageStream", "d2-worker")["spec"]["tags"][0]
+    assert tag["from"] == {"kind": "DockerImage", "name": f"{REGISTRY}/worker:stg"}
+    assert tag["importPolicy"] == {"scheduled": True, "importMode": "Legacy"}
+    assert "annotations" not in tag or not tag["annotations"]
+    again = playbook("unpin", day2_component=name)
+    assert again.returncode == 0 and "changed=0" in again.stdout
+
+
+def dc_body(name: str, image: str) -> dict:
+    labels = dict(LABELS, **{"app.kubernetes.io/name": name})
+    return {"apiVersion": "apps.openshift.io/v1", "kind": "DeploymentConfig",
+            "metadata": {"name": name, "namespace": NS, "labels": labels},
+            "spec": {"replicas": 1, "selector": {"app.kubernetes.io/name": name},
+                     "triggers": [{"type": "ConfigChange"},
+                                  {"type": "ImageChange", "imageChangeParams": {
+                                      "automatic": True, "containerNames": [name],
+                                      "from": {"kind": "ImageStreamTag", "name": "d2-api:dev"}}}],
+                     "template": {"metadata": {"labels": {"app.kubernetes.io/name": name}},
+                                  "spec": {"containers": [{"name": name, "image": image}]}}}}
+
+
+def recorded_rc(name: str, version: int, dc: dict) -> dict:
+    template = json.loads(json.dumps(dc["spec"]["template"]))
+    template["metadata"]["labels"]["deployment"] = f"{name}-{version}"
+    return {"apiVersion": "v1", "kind": "ReplicationController",
+            "metadata": {"name": f"{name}-{version}", "namespace": NS,
+                         "labels": {"openshift.io/deployment-config.name": name},
+                         "annotations": {"openshift.io/deployment-config.latest-version": str(version),
+                                         "openshift.io/encoded-deployment-config": json.dumps(dc)}},
+            "spec": {"replicas": 0, "selector": {"deployment": f"{name}-{version}"}, "template": template}}
+
+
+def test_deploymentconfig_rollback_and_unpin(admin, playbook):
+    name = "d2-dc"
+    delete(admin, "DeploymentConfig", name)
+    dcs, rcs = res(admin, "DeploymentConfig"), res(admin, "ReplicationController")
+    try:
+        dcs.create(body=dc_body(name, f"{REGISTRY}/api@{digest('2')}"), namespace=NS)
+        none = playbook("rollback", day2_component=name)
+        assert none.returncode != 0
+        assert "DeploymentConfig d2-dc: no ReplicationController records an earlier deployment" in none.stdout
+
+        for version, char in ((1, "1"), (2, "2")):
+            delete(admin, "ReplicationController", f"{name}-{version}")
+            rcs.create(body=recorded_rc(name, version, dc_body(name, f"{REGISTRY}/api@{digest(char)}")), namespace=NS)
+        proc = playbook("rollback", day2_component=name)
+        assert proc.returncode == 0, play_msg(proc)
+        dc = get(admin, "DeploymentConfig", name)
+        assert template_image(dc).endswith(digest("1"))
+        assert "deployment" not in dc["spec"]["template"]["metadata"]["labels"]
+        assert dc["spec"]["triggers"][1]["imageChangeParams"]["automatic"] is False
+
+        unpin = playbook("unpin", day2_component=name)
+        assert unpin.returncode == 0, play_msg(unpin)
+        dc = get(admin, "DeploymentConfig", name)
+        assert dc["spec"]["triggers"][1]["imageChangeParams"]["automatic"] is True
+
+        restart = playbook("restart", day2_components=name)
+        assert restart.returncode == 0, play_msg(restart)
+        assert "kubectl.kubernetes.io/restartedAt" in get(admin, "DeploymentConfig", name)["spec"]["template"]["metadata"]["annotations"]
+    finally:
+        delete(admin, "DeploymentConfig", name)
+        for version in (1, 2):
+            delete(admin, "ReplicationController", f"{name}-{version}")
+
+
+# ---------------------------------------------------------------- restart and check
+
+
+def test_restart_rolls_out_on_kwok_nodes(admin, playbook):
+    for kind, name, stream in (("Deployment", "d2-web", "d2-api"), ("StatefulSet", "d2-worker", "d2-worker")):
+        if get(admin, kind, name) is None:
+            workload(admin, kind, name, f"{REGISTRY}/x@{digest('c')}", stream)
+        wait_until(lambda: rolled_out(admin, kind, name), f"{name} ready")
+    before = {n: get(admin, k, n)["metadata"]["generation"] for k, n in (("Deployment", "d2-web"), ("StatefulSet", "d2-worker"))}
+    proc = playbook("restart", day2_components="d2-web,d2-worker")
+    assert proc.returncode == 0, play_msg(proc)
+    for kind, name in (("Deployment", "d2-web"), ("StatefulSet", "d2-worker")):
+        obj = get(admin, kind, name)
+        assert "kubectl.kubernetes.io/restartedAt" in obj["spec"]["template"]["metadata"]["annotations"]
+        assert obj["metadata"]["generation"] == before[name] + 1
+        assert obj["status"]["readyReplicas"] == obj["spec"]["replicas"]
+        assert rolled_out(admin, kind, name)
+    missing = playbook("restart", day2_components="d2-web,d2-none")
+    assert missing.returncode != 0 and "component d2-none" in missing.stdout
+
+
+def test_check_reports_ready_and_fails_on_unschedulable(admin, playbook):
+    for kind, name, stream in (("Deployment", "d2-web", "d2-api"), ("StatefulSet", "d2-worker", "d2-worker")):
+        if get(admin, kind, name) is None:
+            workload(admin, kind, name, f"{REGISTRY}/x@{digest('c')}", stream)
+        wait_until(lambda: rolled_out(admin, kind, name), f"{name} ready")
+    ok = playbook("check")
+    assert ok.returncode == 0, play_msg(ok)
+    assert "COMPONENT" in ok.stdout and "d2-web" in ok.stdout and "d2-worker" in ok.stdout
+    assert "NOT READY" not in ok.stdout
+    assert "!= d2-api:dev" in ok.stdout  # the template runs a digest, the stream tag follows :stg
+    name = "d2-stuck"
+    workload(admin, "Deployment", name, f"{REGISTRY}/api:stg", "d2-api", node_selector={"no-such-node": "true"})
+    try:
+        time.sleep(2)
+        bad = playbook("check")
+        assert bad.returncode != 0
+        assert f"not ready in {NS}: d2-stuck" in bad.stdout
+        assert "NOT READY" in bad.stdout
+    finally:
+        delete(admin, "Deployment", name)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def cleanup_workloads(admin):
+    yield
+    for kind, name in (("Deployment", "d2-web"), ("StatefulSet", "d2-worker"), ("Deployment", "d2-stuck")):
+        delete(admin, kind, name)
+    for kind, name in (("CronJob", "import-images"),):
+        pass
