@@ -1,14 +1,45 @@
-# The one front door. `make help` lists the targets.
+# The one front door: `make help` lists the targets.
+#   [SERVICE=packit|stream] DEPLOYMENT=dev|stg|prod [TAGS=a,b] make deploy
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 SERVICE ?= packit
 DEPLOYMENT ?=
 TAGS ?=
+# LOCAL=1: talk to the local control plane (make local-cluster) as its deployer identity;
+# without vars/<service>/<deployment>.yml the committed template is used.
+LOCAL ?=
+LOCAL_CLUSTER_CACHE ?= $(CURDIR)/.cache/local-cluster
+export LOCAL_CLUSTER_CACHE
+SECRETS_DIR ?=
+OUT ?= rendered/$(SERVICE)-$(DEPLOYMENT)
+SHOW_SECRETS ?=
+# Anything else for ansible-playbook, e.g. EXTRA_ARGS="--check --diff" or "-e deploy_wait=false".
+EXTRA_ARGS ?=
+PYTEST_ARGS ?=
+
 VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 ANSIBLE_PLAYBOOK := $(VENV)/bin/ansible-playbook
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+
+ANSIBLE_ARGS = -e service="$(SERVICE)" -e deployment="$(DEPLOYMENT)"
+ifneq ($(LOCAL),)
+ANSIBLE_ARGS += -e '{"config_extra_vars_files": ["$(LOCAL_CLUSTER_CACHE)/connection.yml"]}'
+ifeq ($(wildcard vars/$(SERVICE)/$(DEPLOYMENT).yml),)
+ANSIBLE_ARGS += -e config_vars_file="$(CURDIR)/vars/$(SERVICE)/$(DEPLOYMENT)_template.yml"
+endif
+endif
+ifneq ($(SECRETS_DIR),)
+ANSIBLE_ARGS += -e secrets_dir="$(abspath $(SECRETS_DIR))"
+endif
+ANSIBLE_ARGS += $(EXTRA_ARGS)
+
+require_deployment = @case "$(DEPLOYMENT)" in dev|stg|prod) ;; \
+	"") echo "DEPLOYMENT is not set: one of dev, stg, prod (e.g. DEPLOYMENT=dev make $@)" >&2; exit 2 ;; \
+	*) echo "DEPLOYMENT=$(DEPLOYMENT) is not one of dev, stg, prod" >&2; exit 2 ;; esac; \
+	case "$(SERVICE)" in packit|stream) ;; \
+	*) echo "SERVICE=$(SERVICE) is not one of packit, stream" >&2; exit 2 ;; esac
 
 .PHONY: help
 help: ## Show this help
@@ -21,5 +52,56 @@ $(VENV)/.installed: requirements.txt
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
+
+.PHONY: system-deps
+system-deps: ## Install the pinned Debian packages the tests use (root)
+	@scripts/install-debian-packages.sh requirements-debian.txt
+
+.PHONY: deploy
+deploy: setup ## Deploy SERVICE/DEPLOYMENT (TAGS=a,b for some components, LOCAL=1 for the local cluster)
+	$(require_deployment)
+	$(ANSIBLE_PLAYBOOK) playbooks/deploy.yml $(ANSIBLE_ARGS) -e deploy_tags="$(TAGS)"
+
+.PHONY: render
+render: setup ## Write the manifests deploy would apply to OUT (default rendered/SERVICE-DEPLOYMENT); SHOW_SECRETS=1 for real values
+	$(require_deployment)
+	$(ANSIBLE_PLAYBOOK) playbooks/deploy.yml $(ANSIBLE_ARGS) -e deploy_tags="$(TAGS)" \
+		-e deploy_render=true -e render_dir="$(abspath $(OUT))" -e render_show_secrets=$(if $(SHOW_SECRETS),true,false)
+
+.PHONY: validate
+validate: render ## Render and validate the manifests strictly against the pinned schemas and CRDs
+	$(PYTHON) scripts/validate_manifests.py "$(abspath $(OUT))"
+
+.PHONY: cleanup
+cleanup: setup ## Delete what deploy created for SERVICE/DEPLOYMENT (TAGS=a,b), keeping PVCs and their data
+	$(require_deployment)
+	$(ANSIBLE_PLAYBOOK) playbooks/deploy.yml $(ANSIBLE_ARGS) -e deploy_tags="$(TAGS)" -e deploy_cleanup=true
+
+.PHONY: tags
+tags: setup ## List the tags: one per component
+	@$(PYTHON) scripts/components.py
+
+.PHONY: components
+components: setup ## Table of components: tag, template, switch
+	@$(PYTHON) scripts/components.py --table
+
+.PHONY: lint
+lint: setup ## yamllint and ansible-lint (production profile)
+	$(VENV)/bin/yamllint --strict .
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/ansible-lint --profile production
+
+.PHONY: test
+test: setup system-deps ## Run the whole test suite (builds and starts the local control plane on demand)
+	scripts/run-tests.sh $(PYTEST_ARGS)
+
+.PHONY: test-render
+test-render: setup ## Offline tests only: render, validate, scripts (no control plane)
+	$(VENV)/bin/pytest -m "not cluster and not system" $(PYTEST_ARGS)
+
+.PHONY: local-deploy
+local-deploy: setup local-cluster ## Main job: local control plane, dev secrets, deploy the dev stack, show its status
+	$(MAKE) generate-local-secrets SERVICE=$(SERVICE)
+	$(MAKE) deploy LOCAL=1 DEPLOYMENT=dev SERVICE=$(SERVICE)
+	$(MAKE) check LOCAL=1 DEPLOYMENT=dev SERVICE=$(SERVICE)
 
 include $(sort $(wildcard mk/*.mk))

@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     for name in names:
         if args.table:
-            print(f"{name:26} openshift/{name}.yml.j2{'':4} {switch(name)}")
+            print(f"{name:26} {'openshift/' + name + '.yml.j2':44} {switch(name)}")
         else:
             print(name)
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 
@@ -49,6 +50,14 @@ def deploy_needed_secret_files(secrets: list[dict], selected: list[str], enabled
     return [{"file": f, "components": c} for f, c in needed.items()]
 
 
+def deploy_missing_files(needed: list[dict], directory: str) -> list[dict]:
+    """The entries of deploy_needed_secret_files whose file is not in directory.
+
+    The secret files are read on the controller (lookup), so they are looked for there.
+    """
+    return [n for n in needed if not os.path.isfile(os.path.join(directory, n["file"]))]
+
+
 class FilterModule:
     def filters(self) -> dict:
         return {
@@ -57,4 +66,5 @@ class FilterModule:
             "deploy_rendered_secrets": deploy_rendered_secrets,
             "deploy_used_secrets": deploy_used_secrets,
             "deploy_needed_secret_files": deploy_needed_secret_files,
+            "deploy_missing_files": deploy_missing_files,
         }
