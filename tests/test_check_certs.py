@@ -199,3 +199,25 @@ def test_usage_errors(secrets: Path) -> None:
     result = run("--dir", str(secrets), days_env="soon")
     assert result.returncode == 2 and "DAYS" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+REPO = SCRIPT.parent.parent
+
+
+@pytest.mark.parametrize("target", ["check-certs", "zuul-secrets"])
+def test_make_targets_require_deployment(target: str) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DEPLOYMENT", "MAKEFLAGS")}
+    result = subprocess.run(["make", "-s", target], cwd=REPO, capture_output=True, text=True,
+                            env=env, timeout=120)
+    assert result.returncode != 0
+    assert f"DEPLOYMENT is not set: run e.g. 'make {target} DEPLOYMENT=" in result.stderr
+
+
+def test_make_check_certs_passes_days_through(secrets: Path) -> None:
+    """`make check-certs` runs the script for SERVICE/DEPLOYMENT with DAYS as the threshold."""
+    result = subprocess.run(["make", "-s", "-n", "check-certs", "SERVICE=stream",
+                             "DEPLOYMENT=prod", "DAYS=30"], cwd=REPO, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert ('scripts/check_certs.py --service "stream" --deployment "prod" --days "30"'
+            in result.stdout)
