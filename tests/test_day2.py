@@ -321,11 +321,9 @@ def test_cron_rbac_applies_and_allows_only_the_import(admin, local_cluster, stre
     assert not access(admin, sa, "delete", "image.openshift.io", "imagestreamimports")
 
     # the job's own entry point, with a token of that service account, imports for real
-    core = admin.resources.get(api_version="v1", kind="ServiceAccount")
     token = admin.request("POST", f"/api/v1/namespaces/{NS}/serviceaccounts/image-import/token",
                           body={"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
                                 "spec": {"expirationSeconds": 600}}).status.token
-    assert core  # resource exists
     for name in streams:
         delete(admin, "ImageStreamImport", name)
     env = dict(ansible_env(), SERVICE=SERVICE, DEPLOYMENT=DEPLOYMENT, PROJECT=NS)
@@ -509,5 +507,10 @@ def cleanup_workloads(admin):
     yield
     for kind, name in (("Deployment", "d2-web"), ("StatefulSet", "d2-worker"), ("Deployment", "d2-stuck")):
         delete(admin, kind, name)
-    for kind, name in (("CronJob", "import-images"),):
-        pass
+    for api_version, kind, name in (("batch/v1", "CronJob", "import-images"), ("v1", "ServiceAccount", "image-import"),
+                                    ("rbac.authorization.k8s.io/v1", "Role", "image-import"),
+                                    ("rbac.authorization.k8s.io/v1", "RoleBinding", "image-import")):
+        try:
+            admin.resources.get(api_version=api_version, kind=kind).delete(name=name, namespace=NS)
+        except NotFoundError:
+            pass
