@@ -1,4 +1,5 @@
 # Secrets: Zuul encryption, certificate checks, local dev secrets.
+# SECRETS_DIR (the Makefile's setting) points all three at another directory.
 
 DAYS ?= 14
 # FILES=a,b limits zuul-secrets to some files of the deployment.
@@ -7,15 +8,18 @@ secrets_comma := ,
 
 .PHONY: zuul-secrets
 zuul-secrets: setup ## Encrypt secrets/$SERVICE/$DEPLOYMENT/* (FILES=a,b for some) for Zuul into zuul-secrets/$SERVICE-$DEPLOYMENT.yaml
-	@test -n "$(DEPLOYMENT)" || { echo "DEPLOYMENT is not set: run e.g. 'make zuul-secrets DEPLOYMENT=stg'" >&2; exit 2; }
+	$(require_deployment)
 	$(PYTHON) scripts/zuul_secrets.py --service "$(SERVICE)" --deployment "$(DEPLOYMENT)" \
+	  $(if $(SECRETS_DIR),--secrets-dir "$(abspath $(SECRETS_DIR))") \
 	  $(foreach f,$(subst $(secrets_comma), ,$(FILES)),--file "$(f)")
 
 .PHONY: check-certs
 check-certs: setup ## Show the TLS pairs of secrets/$SERVICE/$DEPLOYMENT and fail if expired, expiring within DAYS (14) or mismatched
-	@test -n "$(DEPLOYMENT)" || { echo "DEPLOYMENT is not set: run e.g. 'make check-certs DEPLOYMENT=prod'" >&2; exit 2; }
-	$(PYTHON) scripts/check_certs.py --service "$(SERVICE)" --deployment "$(DEPLOYMENT)" --days "$(DAYS)"
+	$(require_deployment)
+	$(PYTHON) scripts/check_certs.py --service "$(SERVICE)" --deployment "$(DEPLOYMENT)" \
+	  --days "$(DAYS)" $(if $(SECRETS_DIR),--dir "$(abspath $(SECRETS_DIR))")
 
 .PHONY: generate-local-secrets
 generate-local-secrets: setup ## Fill secrets/$SERVICE/dev with generated dev secrets (never overwrites a file)
-	$(ANSIBLE_PLAYBOOK) playbooks/generate-local-secrets.yml -e service="$(SERVICE)"
+	$(ANSIBLE_PLAYBOOK) playbooks/generate-local-secrets.yml -e service="$(SERVICE)" \
+	  $(if $(SECRETS_DIR),-e secrets_dir="$(abspath $(SECRETS_DIR))")
