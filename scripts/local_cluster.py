@@ -17,7 +17,9 @@ logs, pid files, kubeconfigs and connection.yml (Ansible vars for deployer).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
+import fcntl
 import hashlib
 import ipaddress
 import json
@@ -31,7 +33,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 import requests
 import yaml
@@ -158,6 +160,18 @@ class Layout:
         raise ClusterError(f"no token for {identity} in {self.tokens_file}; run start")
 
 
+@contextlib.contextmanager
+def locked(layout: Layout) -> Iterator[None]:
+    """Serialise start/stop/build of one cache directory between processes."""
+    layout.cache_dir.mkdir(parents=True, exist_ok=True)
+    with open(layout.cache_dir / ".lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def default_cache_dir() -> Path:
     env = os.environ.get("LOCAL_CLUSTER_CACHE")
     return Path(env).resolve() if env else REPO_ROOT / ".cache" / "local-cluster"
@@ -190,7 +204,7 @@ def k8s_ldflags() -> str:
 
 
 def go_build(module_dir: Path, out_dir: Path, packages: Sequence[str], ldflags: str = "-s -w") -> None:
-    env = dict(os.environ, GOFLAGS="-mod=readonly")
+    env = dict(os.environ, GOFLAGS="-mod=readonly -buildvcs=false")
     cmd = ["go", "build", "-trimpath", f"-ldflags={ldflags}", "-o", f"{out_dir}/", *packages]
     if shutil.which("go") is None:
         raise ClusterError("the Go toolchain (`go`) is not on PATH; install Go 1.26 to build the control plane")
@@ -793,6 +807,13 @@ def bootstrap(layout: Layout) -> None:
     wait_for(lambda: _default_service_accounts(core), 90, "default service accounts in the project namespaces")
 
 
+def recycle_volumes(layout: Layout) -> None:
+    """Make the pool whole again: released volumes become available, missing ones are created."""
+    from kubernetes import client
+
+    ensure_volumes(client.CoreV1Api(api_client(layout, layout.token("admin"))))
+
+
 def ensure_volumes(core) -> None:
     """Keep PV_COUNT volumes: create missing ones, make released ones available again."""
     existing = {pv.metadata.name: pv for pv in core.list_persistent_volume(
@@ -867,6 +888,11 @@ def wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:
 
 def start(layout: Layout) -> bool:
     """Start the cluster; returns False if it was already running."""
+    with locked(layout):
+        return _start(layout)
+
+
+def _start(layout: Layout) -> bool:
     if is_running(layout):
         print(f"local cluster already running at {layout.host}")
         return False
@@ -881,13 +907,19 @@ def start(layout: Layout) -> bool:
             wait_component(layout, component)
         bootstrap(layout)
     except Exception:
-        stop(layout, quiet=True)
+        _stop(layout, quiet=True)
         raise
     print(f"local cluster up at {layout.host} in {time.monotonic() - started:.0f}s")
     return True
 
 
 def stop(layout: Layout, quiet: bool = False) -> None:
+    """Stop every process of the cluster and verify that none is left."""
+    with locked(layout):
+        _stop(layout, quiet)
+
+
+def _stop(layout: Layout, quiet: bool = False) -> None:
     for component in reversed(COMPONENTS):
         stop_component(layout, component)
     leftovers = our_processes(layout)
@@ -940,7 +972,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     layout = Layout((args.cache_dir or default_cache_dir()).resolve())
     try:
         if args.command == "build":
-            build(layout, force=args.force)
+            with locked(layout):
+                build(layout, force=args.force)
         elif args.command == "start":
             start(layout)
         elif args.command == "stop":

@@ -99,6 +99,10 @@ class LocalCluster:
         finally:
             self.start_api_server()
 
+    def recycle_volumes(self) -> None:
+        """Return released PersistentVolumes (Retain policy) to the pool."""
+        lc.recycle_volumes(self.layout)
+
     def ensure_running(self) -> None:
         """Start whatever is not running (after a test stopped the cluster)."""
         if not lc.is_running(self.layout):
