@@ -19,7 +19,6 @@ import yaml
 from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import NotFoundError
 
-pytest_plugins = ["plugins.local_cluster"]
 pytestmark = pytest.mark.cluster
 
 REPO = Path(__file__).resolve().parents[1]
