@@ -287,3 +287,10 @@ def test_secret_values_are_redacted_unless_asked_for(renderer, tmp_path, secrets
     assert base64.b64decode(pg["data"]["database-password"]).decode() == "s3cret-pg"
     tls = next(o for o in all_objects(read_manifests(shown)) if o["kind"] == "Secret" and o["metadata"]["name"] == "packit-tls")
     assert base64.b64decode(tls["data"]["fullchain.pem"]).decode() == SECRET_FILES["fullchain.pem"]
+
+
+def test_readme_documents_every_variable():
+    readme = (REPO / "README.md").read_text()
+    files = [REPO / "roles/config/defaults/main.yml", *sorted((REPO / "roles/deploy/defaults/main").glob("*.yml"))]
+    missing = [k for f in files for k in yaml.safe_load(f.read_text()) if f"`{k}`" not in readme]
+    assert missing == []

@@ -1,0 +1,252 @@
+"""make deploy against the local control plane (real kube-apiserver, controllers, kwok nodes).
+
+The tests run in file order and share one deployment per service: deploy, redeploy,
+partial deploy, image and certificate changes, permission and connection failures,
+DeploymentConfig mode, cleanup.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kubernetes import dynamic
+
+from deploytools import (
+    REPO,
+    all_objects,
+    env,
+    read_manifests,
+    ref,
+    run_make,
+    write_secret_files,
+    SECRET_FILES,
+)
+
+pytestmark = pytest.mark.cluster
+WORKLOAD_KINDS = ("Deployment", "StatefulSet")
+
+
+@pytest.fixture(scope="module")
+def deploy_secrets(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("deploy-secrets")
+    write_secret_files(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def admin(local_cluster) -> dynamic.DynamicClient:
+    return dynamic.DynamicClient(local_cluster.admin_client())
+
+
+def make(local_cluster, target: str, service: str, secrets: Path, extra: str = "", **variables: str):
+    import subprocess
+    cmd = ["make", "--no-print-directory", target, "LOCAL=1", "DEPLOYMENT=dev", f"SERVICE={service}", f"SECRETS_DIR={secrets}",
+           f"EXTRA_ARGS=-e config_vars_file={REPO}/vars/{service}/dev_template.yml {extra}"]
+    cmd += [f"{k}={v}" for k, v in variables.items()]
+    e = env()
+    e["LOCAL_CLUSTER_CACHE"] = str(local_cluster.cache_dir)
+    return subprocess.run(cmd, cwd=REPO, env=e, capture_output=True, text=True, timeout=1200)
+
+
+def recap(result) -> dict[str, int]:
+    match = re.search(r"localhost\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", result.stdout)
+    assert match, result.stdout[-3000:]
+    return dict(zip(("ok", "changed", "unreachable", "failed"), map(int, match.groups())))
+
+
+def rendered(local_cluster, service: str, secrets: Path, tmp_path: Path, extra: str = "") -> dict[str, list[dict]]:
+    out = tmp_path / f"render-{service}"
+    result = make(local_cluster, "render", service, secrets, extra + " -e render_show_secrets=false", OUT=str(out))
+    assert result.returncode == 0, result.stdout[-3000:]
+    return read_manifests(out)
+
+
+def live(admin, obj: dict) -> Any:
+    resource = admin.resources.get(api_version=obj["apiVersion"], kind=obj["kind"])
+    return resource.get(name=obj["metadata"]["name"], namespace=obj["metadata"].get("namespace")).to_dict()
+
+
+def snapshot(admin, objects: list[dict]) -> dict[tuple, str]:
+    """resourceVersion of each object (the cluster's own record of any change)."""
+    return {ref(o): live(admin, o)["metadata"]["resourceVersion"] for o in objects}
+
+
+def generations(admin, objects: list[dict]) -> dict[str, int]:
+    return {o["metadata"]["name"]: live(admin, o)["metadata"]["generation"] for o in objects if o["kind"] in WORKLOAD_KINDS}
+
+
+def is_subset(want: Any, have: Any, path: str = "") -> list[str]:
+    """Where the rendered value is not in the live object (server defaults may add fields)."""
+    if isinstance(want, dict):
+        if not isinstance(have, dict):
+            return [f"{path}: {have!r} is not a mapping"]
+        return [m for k, v in want.items() for m in is_subset(v, have.get(k), f"{path}.{k}")]
+    if isinstance(want, list):
+        if not isinstance(have, list) or len(want) != len(have):
+            return [f"{path}: list differs"]
+        return [m for i, (w, h) in enumerate(zip(want, have)) for m in is_subset(w, h, f"{path}[{i}]")]
+    if str(want) != str(have):
+        return [f"{path}: want {want!r}, have {have!r}"]
+    return []
+
+
+@pytest.mark.parametrize("service", ["packit", "stream"])
+def test_full_deploy(local_cluster, admin, deploy_secrets, tmp_path, service):
+    result = make(local_cluster, "deploy", service, deploy_secrets)
+    assert result.returncode == 0, result.stdout[-4000:]
+    objects = all_objects(rendered(local_cluster, service, deploy_secrets, tmp_path))
+    assert len(objects) > 15
+    for obj in objects:
+        have = live(admin, obj)
+        if obj["kind"] == "Secret":
+            continue  # rendered redacted; the real values are checked below
+        assert is_subset(obj.get("spec", obj.get("data", {})), have.get("spec", have.get("data", {}))) == [], ref(obj)
+        assert is_subset(obj["metadata"]["labels"], have["metadata"]["labels"]) == []
+    pg = live(admin, {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "postgres", "namespace": f"{service}-dev"}})
+    import base64
+    assert base64.b64decode(pg["data"]["database-password"]).decode() == "s3cret-pg"
+    workloads = [o for o in objects if o["kind"] in WORKLOAD_KINDS]
+    assert workloads
+    for w in workloads:
+        status = live(admin, w)["status"]
+        assert status.get("readyReplicas", 0) == w["spec"]["replicas"], (w["metadata"]["name"], status)
+
+
+@pytest.mark.parametrize("service", ["packit", "stream"])
+def test_second_run_changes_nothing(local_cluster, admin, deploy_secrets, tmp_path, service):
+    objects = all_objects(rendered(local_cluster, service, deploy_secrets, tmp_path))
+    before = snapshot(admin, objects)
+    result = make(local_cluster, "deploy", service, deploy_secrets)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert recap(result)["changed"] == 0
+    assert snapshot(admin, objects) == before
+    # --check sends server-side dry runs: nothing would change, nothing changed.
+    checked = make(local_cluster, "deploy", service, deploy_secrets, "--check")
+    assert checked.returncode == 0, checked.stdout[-3000:]
+    assert recap(checked)["changed"] == 0
+    assert snapshot(admin, objects) == before
+
+
+def test_partial_deploy_touches_only_its_component(local_cluster, admin, deploy_secrets, tmp_path):
+    objects = all_objects(rendered(local_cluster, "packit", deploy_secrets, tmp_path))
+    before = snapshot(admin, objects)
+    result = make(local_cluster, "deploy", "packit", deploy_secrets, "-e redis_memory=300Mi", TAGS="redis")
+    assert result.returncode == 0, result.stdout[-3000:]
+    after = snapshot(admin, objects)
+    changed = {r for r in before if before[r] != after[r]}
+    assert changed == {r for r in before if r[3] == "redis" and r[1] == "Deployment"}
+    redis = live(admin, next(o for o in objects if o["kind"] == "Deployment" and o["metadata"]["name"] == "redis"))
+    assert redis["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["memory"] == "300Mi"
+    # Back to the vars file's value: the rest of the suite expects the plain deployment.
+    assert make(local_cluster, "deploy", "packit", deploy_secrets, TAGS="redis").returncode == 0
+
+
+def test_new_image_rolls_out_exactly_its_users(local_cluster, admin, deploy_secrets, tmp_path):
+    objects = all_objects(rendered(local_cluster, "packit", deploy_secrets, tmp_path))
+    before = generations(admin, objects)
+    images = json.loads(json.dumps(__import__("yaml").safe_load((REPO / "roles/deploy/defaults/main/images.yml").read_text())["images"]))
+    images["packit-worker"] = "quay.io/packit/packit-worker:canary"
+    result = make(local_cluster, "deploy", "packit", deploy_secrets, "-e '" + json.dumps({"images": images}) + "'")
+    assert result.returncode == 0, result.stdout[-3000:]
+    after = generations(admin, objects)
+    assert {n for n in before if before[n] != after[n]} == {"packit-worker", "packit-service-beat"}
+    worker = live(admin, next(o for o in objects if o["kind"] == "StatefulSet"))
+    assert worker["spec"]["template"]["spec"]["containers"][0]["image"] == "quay.io/packit/packit-worker:canary"
+    assert worker["status"]["readyReplicas"] == worker["spec"]["replicas"]
+    stream = live(admin, next(o for o in objects if o["kind"] == "ImageStream" and o["metadata"]["name"] == "packit-worker"))
+    assert stream["spec"]["tags"][0]["from"]["name"] == "quay.io/packit/packit-worker:canary"
+    assert make(local_cluster, "deploy", "packit", deploy_secrets).returncode == 0
+
+
+def test_changed_certificate_restarts_exactly_its_users(local_cluster, admin, deploy_secrets, tmp_path):
+    """TAGS=secrets make deploy after a certificate renewal rolls out the service, the
+    dashboard and the metrics nginx (they mount it) and nothing else; unchanged, nothing."""
+    objects = all_objects(rendered(local_cluster, "packit", deploy_secrets, tmp_path))
+    renewed = tmp_path / "renewed"
+    write_secret_files(renewed)
+    (renewed / "fullchain.pem").write_text(SECRET_FILES["fullchain.pem"] + "# renewed\n")
+    before = generations(admin, objects)
+    same = make(local_cluster, "deploy", "packit", deploy_secrets, TAGS="secrets")
+    assert same.returncode == 0 and recap(same)["changed"] == 0
+    assert generations(admin, objects) == before
+    result = make(local_cluster, "deploy", "packit", renewed)
+    assert result.returncode == 0, result.stdout[-3000:]
+    after = generations(admin, objects)
+    assert {n for n in before if before[n] != after[n]} == {"packit-service", "dashboard", "pushgateway-nginx"}
+    assert make(local_cluster, "deploy", "packit", deploy_secrets).returncode == 0
+
+
+def test_token_without_rights_changes_nothing(local_cluster, admin, deploy_secrets, tmp_path):
+    objects = all_objects(rendered(local_cluster, "packit", deploy_secrets, tmp_path))
+    before = snapshot(admin, objects)
+    result = make(local_cluster, "deploy", "packit", deploy_secrets, f"-e api_key={local_cluster.norights_token} -e redis_memory=1Gi")
+    assert result.returncode != 0
+    line = next(l for l in result.stdout.splitlines() if "is not allowed to" in l)
+    assert "norights is not allowed to get imagestreams.image.openshift.io in namespace packit-dev" in line
+    assert "create deployments.apps in namespace packit-dev" in line
+    assert local_cluster.norights_token not in result.stdout + result.stderr
+    assert snapshot(admin, objects) == before
+
+
+def test_missing_secret_file_changes_nothing(local_cluster, admin, deploy_secrets, tmp_path):
+    objects = all_objects(rendered(local_cluster, "packit", deploy_secrets, tmp_path))
+    before = snapshot(admin, objects)
+    partial = tmp_path / "partial"
+    write_secret_files(partial, {k: v for k, v in SECRET_FILES.items() if k != "privkey.pem"})
+    result = make(local_cluster, "deploy", "packit", partial, "-e redis_memory=1Gi")
+    assert result.returncode != 0
+    assert f"{partial}/privkey.pem is missing (needed by secrets, packit-service, dashboard, pushgateway)" in result.stdout
+    assert snapshot(admin, objects) == before
+
+
+def test_api_server_down_gives_a_connection_message(local_cluster, deploy_secrets):
+    with local_cluster.api_server_stopped():
+        result = make(local_cluster, "deploy", "packit", deploy_secrets)
+    assert result.returncode != 0
+    assert f"cannot reach the API server at {local_cluster.host}: Connection refused" in result.stdout, result.stdout[-2000:]
+
+
+def test_deploymentconfig_mode_is_accepted(local_cluster, admin, deploy_secrets, tmp_path):
+    """DeploymentConfigs are CRDs here (no OpenShift controller rolls them out), so the run
+    proves the API server accepts them and does not wait for rollouts."""
+    extra = "-e workload_kind=DeploymentConfig -e deploy_wait=false"
+    objects = all_objects(rendered(local_cluster, "stream", deploy_secrets, tmp_path, extra))
+    dcs = [o for o in objects if o["kind"] == "DeploymentConfig"]
+    assert dcs
+    try:
+        result = make(local_cluster, "deploy", "stream", deploy_secrets, extra)
+        assert result.returncode == 0, result.stdout[-3000:]
+        for dc in dcs:
+            have = live(admin, dc)
+            assert is_subset(dc["spec"], have["spec"]) == [], dc["metadata"]["name"]
+        again = make(local_cluster, "deploy", "stream", deploy_secrets, extra)
+        assert recap(again)["changed"] == 0
+    finally:
+        resource = admin.resources.get(api_version="apps.openshift.io/v1", kind="DeploymentConfig")
+        for dc in dcs:
+            resource.delete(name=dc["metadata"]["name"], namespace=dc["metadata"]["namespace"])
+
+
+def test_cleanup_keeps_the_data(local_cluster, admin, deploy_secrets, tmp_path):
+    objects = all_objects(rendered(local_cluster, "stream", deploy_secrets, tmp_path))
+    v1 = admin.resources.get(api_version="v1", kind="PersistentVolumeClaim")
+    claims_before = {c.metadata.name for c in v1.get(namespace="stream-dev").items}
+    assert {"redis-data", "postgres-data"} <= claims_before
+    assert any(n.startswith("sandcastle-shared-packit-worker") for n in claims_before)
+    result = make(local_cluster, "cleanup", "stream", deploy_secrets)
+    assert result.returncode == 0, result.stdout[-3000:]
+    from kubernetes.dynamic.exceptions import NotFoundError
+    for obj in objects:
+        if obj["kind"] == "PersistentVolumeClaim":
+            assert live(admin, obj)
+            continue
+        with pytest.raises(NotFoundError):
+            live(admin, obj)
+    assert {c.metadata.name for c in v1.get(namespace="stream-dev").items} == claims_before
+    # Deploying again finds its data where it left it.
+    result = make(local_cluster, "deploy", "stream", deploy_secrets)
+    assert result.returncode == 0, result.stdout[-3000:]
