@@ -71,8 +71,35 @@ class Stack:
         return response.text
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def self_signed_pair(directory: Path) -> Path:
+    """fullchain.pem + privkey.pem for 127.0.0.1, as the deployment's packit-tls Secret has."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "workers.test")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    directory.mkdir(mode=0o755)
+    (directory / "fullchain.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (directory / "privkey.pem").write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    return directory / "fullchain.pem"
+
+
+@pytest.fixture(scope="module", params=["http", "https"])
+def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Plain HTTP, and TLS with a mounted certificate pair as the deployment runs it."""
     require(NGINX, "nginx")
     require(PUSHGATEWAY, "prometheus-pushgateway")
     workdir = tmp_path_factory.mktemp("pushgateway-nginx")
@@ -88,11 +115,19 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         gateway = f"http://127.0.0.1:{gateway_port}"
         wait_for(f"{gateway}/-/ready", processes[0], gateway_log)
 
+        tls = {}
+        if request.param == "https":
+            ca = self_signed_pair(workdir / "tls")
+            tls = {"pushgateway_nginx_tls_dir": str(workdir / "tls")}
+            saved_bundle = os.environ.get("REQUESTS_CA_BUNDLE")
+            os.environ["REQUESTS_CA_BUNDLE"] = str(ca)  # requests verifies against it
+            request.addfinalizer(lambda: os.environ.pop("REQUESTS_CA_BUNDLE") if saved_bundle is None
+                                 else os.environ.__setitem__("REQUESTS_CA_BUNDLE", saved_bundle))
         config = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(
             TEMPLATE.read_text()).render(
                 pushgateway_nginx_port=f"127.0.0.1:{nginx_port}",
                 pushgateway_upstream=gateway,
-                pushgateway_nginx_tmp=str(workdir))
+                pushgateway_nginx_tmp=str(workdir), **tls)
         config_file = workdir / "nginx.conf"
         config_file.write_text(config)
         check = subprocess.run([NGINX, "-t", "-e", "stderr", "-p", str(workdir), "-c",
@@ -102,7 +137,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             processes.append(subprocess.Popen(
                 [NGINX, "-e", "stderr", "-p", str(workdir), "-c", str(config_file),
                  "-g", "daemon off;"], stdout=log, stderr=subprocess.STDOUT))
-        proxy = f"http://127.0.0.1:{nginx_port}"
+        proxy = f"{request.param}://127.0.0.1:{nginx_port}"
         wait_for(f"{proxy}/metrics", processes[1], nginx_log)
 
         # A worker pushes straight to the pushgateway, not through nginx.
