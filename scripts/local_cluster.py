@@ -925,11 +925,56 @@ def _stop(layout: Layout, quiet: bool = False) -> None:
     leftovers = our_processes(layout)
     for pid, _name in leftovers:
         _terminate(pid, 10)
+    session_owned_flag(layout).unlink(missing_ok=True)
     leftovers = our_processes(layout)
     if leftovers:
         raise ClusterError("still running after stop: " + ", ".join(f"{n} (pid {p})" for p, n in leftovers))
     if not quiet:
         print("local cluster stopped; data and binaries stay in " + str(layout.cache_dir))
+
+
+# Sessions (pytest runs) sharing one cluster register here, so that the last
+# one to leave stops a cluster that a session started, and none stops it
+# under another's feet.
+
+
+def _users_dir(layout: Layout) -> Path:
+    return layout.run_dir / "users"
+
+
+def register_user(layout: Layout, pid: int) -> None:
+    _users_dir(layout).mkdir(parents=True, exist_ok=True)
+    (_users_dir(layout) / str(pid)).write_text(Path(f"/proc/{pid}/stat").read_text().split()[21] + "\n")
+
+
+def unregister_user(layout: Layout, pid: int) -> None:
+    (_users_dir(layout) / str(pid)).unlink(missing_ok=True)
+
+
+def other_users(layout: Layout, pid: int) -> list[int]:
+    """Live registered sessions other than `pid` (stale entries are removed)."""
+    live = []
+    directory = _users_dir(layout)
+    if not directory.is_dir():
+        return live
+    for entry in directory.iterdir():
+        if not entry.name.isdigit() or int(entry.name) == pid:
+            continue
+        try:
+            started = Path(f"/proc/{entry.name}/stat").read_text().split()[21]
+            alive = started == entry.read_text().strip()
+        except (FileNotFoundError, IndexError):
+            alive = False
+        if alive:
+            live.append(int(entry.name))
+        else:
+            entry.unlink(missing_ok=True)
+    return live
+
+
+def session_owned_flag(layout: Layout) -> Path:
+    """Present while the running cluster was started by a test session (not by a person)."""
+    return layout.run_dir / "started-by-session"
 
 
 def status(layout: Layout) -> int:

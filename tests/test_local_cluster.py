@@ -256,6 +256,31 @@ def test_read_write_many_claim_binds(local_cluster):
         core.delete_namespaced_persistent_volume_claim(name, "stream-dev")
 
 
+def test_volume_pool_has_no_storage_class(local_cluster):
+    api = local_cluster.admin_client()
+    assert client.StorageV1Api(api).list_storage_class().items == []
+    pool = client.CoreV1Api(api).list_persistent_volume(label_selector="local-cluster/pool=true").items
+    assert len(pool) == lc.PV_COUNT
+    for volume in pool:
+        assert volume.spec.storage_class_name in ("", None)
+        assert set(volume.spec.access_modes) == {"ReadWriteOnce", "ReadWriteMany"}
+        assert volume.spec.persistent_volume_reclaim_policy == "Retain"
+
+
+def test_job_pods_complete(local_cluster):
+    batch = client.BatchV1Api(local_cluster.deployer_client())
+    name = f"job-{uuid.uuid4().hex[:8]}"
+    batch.create_namespaced_job(NAMESPACE, {
+        "metadata": {"name": name},
+        "spec": {"backoffLimit": 0, "template": {"spec": {
+            "restartPolicy": "Never", "containers": [{"name": "run", "image": "quay.io/packit/x:dev"}]}}}})
+    try:
+        _wait(lambda: (batch.read_namespaced_job(name, NAMESPACE).status.succeeded or 0) == 1, 60,
+              "the job to succeed")
+    finally:
+        batch.delete_namespaced_job(name, NAMESPACE, propagation_policy="Background")
+
+
 def test_api_server_can_be_stopped_alone(local_cluster):
     core = client.CoreV1Api(local_cluster.admin_client())
     with local_cluster.api_server_stopped():
@@ -290,10 +315,13 @@ def _our_pids(cache_dir: Path) -> list[int]:
 
 
 def test_stop_leaves_nothing_running_and_start_does_not_rebuild(local_cluster):
+    if local_cluster.other_sessions():
+        pytest.skip(f"other test sessions use the cluster (pids {local_cluster.other_sessions()}); not stopping it")
     layout = local_cluster.layout
     binaries = {p: p.stat().st_mtime_ns for p in layout.bin_dir.iterdir()}
     assert len(_our_pids(layout.cache_dir)) == len(lc.COMPONENTS)
 
+    owned_by_session = lc.session_owned_flag(layout).exists()
     stopped = _run_script("stop")
     assert stopped.returncode == 0, stopped.stderr
     assert _our_pids(layout.cache_dir) == []
@@ -302,6 +330,8 @@ def test_stop_leaves_nothing_running_and_start_does_not_rebuild(local_cluster):
     assert status.returncode != 0 and "not ready" in status.stdout
 
     started = _run_script("start")
+    if owned_by_session:  # the session that started the cluster still stops it at its end
+        lc.session_owned_flag(layout).touch()
     assert started.returncode == 0, started.stderr
     assert "binaries cached" in started.stdout and "build took" not in started.stdout
     assert {p: p.stat().st_mtime_ns for p in layout.bin_dir.iterdir()} == binaries

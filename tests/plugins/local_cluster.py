@@ -11,6 +11,7 @@ is reused as it is.
 from __future__ import annotations
 
 import contextlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -109,14 +110,34 @@ class LocalCluster:
             lc.start(self.layout)
 
 
+    def other_sessions(self) -> list[int]:
+        """Pids of other live test sessions using this cluster."""
+        return lc.other_users(self.layout, os.getpid())
+
+
 @pytest.fixture(scope="session")
 def local_cluster() -> Iterator[LocalCluster]:
+    """The running local cluster.
+
+    Started if needed. At the end it is stopped only if a test session (this
+    or an earlier one) started it and no other session still uses it; a
+    cluster started by hand (`make local-cluster`) is left running.
+    """
     layout = lc.Layout(lc.default_cache_dir())
+    lc.register_user(layout, os.getpid())
     try:
         started = lc.start(layout)
     except lc.ClusterError as exc:
+        lc.unregister_user(layout, os.getpid())
         pytest.fail(f"local cluster did not start: {exc}", pytrace=False)
+    if started:
+        lc.session_owned_flag(layout).touch()
     cluster = LocalCluster(layout=layout, started_here=started)
-    yield cluster
-    if cluster.started_here:
-        lc.stop(layout, quiet=True)
+    try:
+        yield cluster
+    finally:
+        lc.unregister_user(layout, os.getpid())
+        flag = lc.session_owned_flag(layout)
+        if flag.exists() and not lc.other_users(layout, os.getpid()):
+            lc.stop(layout, quiet=True)
+            flag.unlink(missing_ok=True)
