@@ -99,6 +99,11 @@ def test_route_schema_is_enforced(local_cluster):
     assert missing.value.status == 422
     assert "spec.to" in missing.value.body and "Required value" in missing.value.body
 
+    with pytest.raises(ApiException) as bad_host:
+        _create_route(api, _route(f"{name}-host", {"host": "-not_a.host",
+                                                   "to": {"kind": "Service", "name": "packit-service"}}))
+    assert bad_host.value.status == 422 and "spec.host" in bad_host.value.body
+
     with pytest.raises(ApiException) as cross_field:
         _create_route(api, _route(f"{name}-cross", {
             "path": "/api",

@@ -132,6 +132,10 @@ def local_cluster() -> Iterator[LocalCluster]:
         pytest.fail(f"local cluster did not start: {exc}", pytrace=False)
     if started:
         lc.session_owned_flag(layout).touch()
+    else:
+        # Already running: bring the CRDs, RBAC, nodes and volume pool up to date
+        # with this checkout (idempotent, about a second).
+        lc.bootstrap(layout)
     cluster = LocalCluster(layout=layout, started_here=started)
     try:
         yield cluster
