@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -71,6 +72,37 @@ def test_api_listens_on_loopback_with_tls(local_cluster):
     assert response.json()["gitVersion"].startswith(lc.KUBERNETES_VERSION)
     with pytest.raises(requests.exceptions.SSLError):
         requests.get(f"{local_cluster.host}/version", timeout=10)  # not trusted without our CA
+
+
+def _listening_sockets() -> dict[str, str]:
+    """inode -> local address of every listening TCP socket, from /proc/net."""
+    sockets = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A":  # LISTEN
+                sockets[fields[9]] = fields[1]
+    return sockets
+
+
+def test_every_component_listens_on_loopback_only(local_cluster):
+    loopback = {"0100007F", "00000000000000000000000001000000"}  # 127.0.0.1 and ::1 as /proc/net shows them
+    sockets = _listening_sockets()
+    for component in lc.COMPONENTS:
+        pid = lc.read_pid(local_cluster.layout, component)
+        assert pid is not None, component
+        inodes = set()
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with contextlib.suppress(OSError):
+                target = os.readlink(fd)
+                if target.startswith("socket:["):
+                    inodes.add(target[len("socket:["):-1])
+        addresses = [sockets[inode] for inode in inodes if inode in sockets]
+        assert addresses, f"{component} listens nowhere"
+        for address in addresses:
+            host, port = address.split(":")
+            assert host in loopback, f"{component} listens on {address}"
+        assert lc.PORTS[component] in {int(a.split(":")[1], 16) for a in addresses}
 
 
 def test_route_schema_is_enforced(local_cluster):
