@@ -21,13 +21,17 @@ def deploy_secret_mounts(secrets: list[dict], root: str = "/secrets") -> list[di
 
 
 def deploy_env(mapping: dict[str, Any]) -> list[dict]:
-    """A container env list from a mapping; values that are dicts are valueFrom sources."""
+    """A container env list from a mapping; values that are dicts are valueFrom sources.
+
+    Empty values are left out: the API server drops them anyway, and an absent variable
+    says "not configured" more plainly than an empty one.
+    """
     env = []
     for name, value in mapping.items():
         if isinstance(value, dict):
             env.append({"name": name, "valueFrom": value})
-        else:
-            env.append({"name": name, "value": "" if value is None else str(value)})
+        elif value is not None and str(value) != "":
+            env.append({"name": name, "value": str(value)})
     return env
 
 
