@@ -88,7 +88,7 @@ components: setup ## Table of components: tag, template, switch
 .PHONY: lint
 lint: setup ## yamllint and ansible-lint (production profile)
 	$(VENV)/bin/yamllint --strict .
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/ansible-lint --profile production
+	$(VENV)/bin/ansible-lint --profile production
 
 .PHONY: test
 test: setup system-deps ## Run the whole test suite (builds and starts the local control plane on demand)
