@@ -805,6 +805,10 @@ def bootstrap(layout: Layout) -> None:
     wait_for(lambda: _crds_established(ext, crd_names), 60, "OpenShift CRDs to be established")
     wait_for(lambda: _nodes_ready(core), 90, "kwok nodes to become Ready")
     wait_for(lambda: _default_service_accounts(core), 90, "default service accounts in the project namespaces")
+    # RBAC settles after the API server reports ready (bootstrap roles, then aggregation of the
+    # OpenShift types into admin): wait until the deployer really has what a deploy needs.
+    deployer = client.AuthorizationV1Api(api_client(layout, layout.token("deployer")))
+    wait_for(lambda: _deployer_ready(deployer), 90, "the deployer's permissions (RBAC bootstrap and aggregation)")
 
 
 def recycle_volumes(layout: Layout) -> None:
@@ -858,6 +862,27 @@ def _nodes_ready(core) -> bool:
     nodes = core.list_node(label_selector="type=kwok").items
     ready = [n for n in nodes if any(c.type == "Ready" and c.status == "True" for c in n.status.conditions or [])]
     return len(ready) >= NODE_COUNT
+
+
+def _deployer_ready(authz) -> bool:
+    from kubernetes import client
+    from kubernetes.client.exceptions import ApiException
+
+    wanted = [(group, resource, namespace) for namespace in NAMESPACES for group, resource in (
+        ("image.openshift.io", "imagestreams"), ("route.openshift.io", "routes"),
+        ("apps", "deployments"), ("rbac.authorization.k8s.io", "rolebindings"))]
+    try:
+        for group, resource, namespace in wanted:
+            review = authz.create_self_subject_access_review(client.V1SelfSubjectAccessReview(
+                spec=client.V1SelfSubjectAccessReviewSpec(resource_attributes=client.V1ResourceAttributes(
+                    group=group, resource=resource, verb="create", namespace=namespace))))
+            if not review.status.allowed:
+                return False
+    except ApiException as exc:
+        if exc.status == 403:  # system:basic-user is not bound yet
+            return False
+        raise
+    return True
 
 
 def _default_service_accounts(core) -> bool:
