@@ -275,7 +275,12 @@ def render_cron(tmp_path: Path) -> list[dict]:
 def test_cron_manifest_shape(tmp_path):
     docs = render_cron(tmp_path)
     kinds = {d["kind"]: d for d in docs}
-    assert set(kinds) == {"ServiceAccount", "Role", "RoleBinding", "CronJob"}
+    assert set(kinds) == {"ImageStream", "ServiceAccount", "Role", "RoleBinding", "CronJob"}
+    # The job image reaches the CronJob through its stream, like every other image.
+    assert kinds["ImageStream"]["metadata"]["name"] == "deployment-jobs"
+    (trigger,) = json.loads(kinds["CronJob"]["metadata"]["annotations"]["image.openshift.io/triggers"])
+    assert trigger["from"] == {"kind": "ImageStreamTag", "name": "deployment-jobs:stg"}
+    assert trigger["fieldPath"] == 'spec.jobTemplate.spec.template.spec.containers[?(@.name=="import-images")].image'
     for d in docs:
         labels = d["metadata"]["labels"]
         assert labels["app.kubernetes.io/part-of"] == SERVICE
@@ -305,6 +310,8 @@ def test_cron_rbac_applies_and_allows_only_the_import(admin, local_cluster, stre
     deployer = DynamicClient(local_cluster.deployer_client())
     docs = render_cron(tmp_path)
     for doc in docs:
+        if doc["kind"] == "ImageStream":
+            continue  # the stream is not what this test is about; the import tests own the streams
         kind_res = deployer.resources.get(api_version=doc["apiVersion"], kind=doc["kind"])
         try:
             kind_res.delete(name=doc["metadata"]["name"], namespace=NS)

@@ -112,10 +112,11 @@ def test_scheduled_import_everywhere_but_prod(renderer, service):
 def test_each_workload_follows_its_own_stream_tag(renderer, service, deployment, kind):
     objects = all_objects(renderer.render(service, deployment, workload_kind=kind))
     streams = {o["metadata"]["name"]: o for o in objects if o["kind"] == "ImageStream"}
-    workloads = [o for o in objects if o["kind"] in WORKLOADS]
+    workloads = [o for o in objects if o["kind"] in WORKLOADS + ("CronJob",)]
     assert workloads
     for w in workloads:
-        containers = {c["name"]: c for c in w["spec"]["template"]["spec"]["containers"]}
+        pod_template = w["spec"]["jobTemplate"]["spec"]["template"] if w["kind"] == "CronJob" else w["spec"]["template"]
+        containers = {c["name"]: c for c in pod_template["spec"]["containers"]}
         if w["kind"] == "DeploymentConfig":
             triggers = [t["imageChangeParams"] for t in w["spec"]["triggers"] if t["type"] == "ImageChange"]
             assert {"type": "ConfigChange"} in w["spec"]["triggers"]
@@ -125,7 +126,8 @@ def test_each_workload_follows_its_own_stream_tag(renderer, service, deployment,
             pairs = []
             for trigger in annotation:
                 path = trigger["fieldPath"]
-                assert path.startswith('spec.template.spec.containers[?(@.name=="') and path.endswith('")].image')
+                prefix = "spec.jobTemplate.spec.template" if w["kind"] == "CronJob" else "spec.template"
+                assert path.startswith(prefix + '.spec.containers[?(@.name=="') and path.endswith('")].image')
                 pairs.append((trigger["from"]["name"], path.split('"')[1]))
         assert pairs, w["metadata"]["name"]
         for stream_tag, container in pairs:
