@@ -98,6 +98,10 @@ test: setup system-deps ## Run the whole test suite (builds and starts the local
 test-render: setup ## Offline tests only: render, validate, scripts (no control plane)
 	$(VENV)/bin/pytest -m "not cluster and not system" $(PYTEST_ARGS)
 
+.PHONY: benchmark
+benchmark: setup ## Print render/deploy times and memory (starts the local cluster if needed)
+	$(PYTHON) scripts/benchmark.py
+
 .PHONY: local-deploy
 local-deploy: setup local-cluster ## Main job: local control plane, dev secrets, deploy the dev stack, show its status
 	$(MAKE) generate-local-secrets SERVICE=$(SERVICE)
