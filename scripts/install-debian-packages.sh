@@ -21,4 +21,15 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "Installing Debian packages: ${missing[*]}"
 apt-get update -qq
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; then
+    # Debian replaces a version when a security update lands; the tests need the program,
+    # so take the current one and say loudly which pin to bump.
+    names=()
+    for pkg in "${missing[@]}"; do
+        name="${pkg%%=*}"
+        names+=("$name")
+        candidate="$(apt-cache policy "$name" | awk '/Candidate:/ {print $2}')"
+        echo "WARNING: $pkg is not available; installing $name=$candidate: update $list" >&2
+    done
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${names[@]}" >/dev/null
+fi
