@@ -221,6 +221,17 @@ def test_api_server_down_gives_a_connection_message(local_cluster, deploy_secret
     assert f"cannot reach the API server at {local_cluster.host}: Connection refused" in result.stdout, result.stdout[-2000:]
 
 
+def test_workload_that_never_gets_ready_fails_with_a_clear_message(local_cluster, admin, deploy_secrets):
+    """A memory request no kwok node can hold keeps the new redis pod Pending: the run waits
+    deploy_wait_timeout, then names the workload; the next good run heals it."""
+    result = make(local_cluster, "deploy", "packit", deploy_secrets, "-e redis_memory=500Gi -e deploy_wait_timeout=10", TAGS="redis")
+    assert result.returncode != 0
+    line = next(l for l in result.stdout.splitlines() if l.startswith("[ERROR]"))
+    assert "not ready after 10s: redis (inspect with make check" in line
+    healed = make(local_cluster, "deploy", "packit", deploy_secrets, TAGS="redis")
+    assert healed.returncode == 0, healed.stdout[-3000:]
+
+
 def test_deploymentconfig_mode_is_accepted(local_cluster, admin, deploy_secrets, tmp_path):
     """DeploymentConfigs are CRDs here (no OpenShift controller rolls them out), so the run
     proves the API server accepts them and does not wait for rollouts."""
