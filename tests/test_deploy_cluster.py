@@ -203,6 +203,19 @@ def test_token_without_rights_changes_nothing(local_cluster, admin, deploy_secre
     assert snapshot(admin, objects) == before
 
 
+def test_rejected_token_names_the_setting(local_cluster, admin, deploy_secrets, tmp_path):
+    objects = all_objects(rendered(local_cluster, "packit", deploy_secrets, tmp_path))
+    before = snapshot(admin, objects)
+    token_vars = tmp_path / "bogus.yml"
+    token_vars.write_text("api_key: not-a-token-the-server-knows\n")
+    result = make(local_cluster, "deploy", "packit", deploy_secrets, f"-e @{token_vars} -e redis_memory=1Gi")
+    assert result.returncode != 0
+    assert (f"the API server at {local_cluster.host} rejected the token (401 Unauthorized): "
+            "check api_key in vars/packit/dev.yml") in result.stdout
+    assert "not-a-token-the-server-knows" not in result.stdout + result.stderr
+    assert snapshot(admin, objects) == before
+
+
 def test_missing_secret_file_changes_nothing(local_cluster, admin, deploy_secrets, tmp_path):
     objects = all_objects(rendered(local_cluster, "packit", deploy_secrets, tmp_path))
     before = snapshot(admin, objects)
