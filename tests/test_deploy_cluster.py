@@ -184,6 +184,16 @@ def test_changed_certificate_restarts_exactly_its_users(local_cluster, admin, de
     assert make(local_cluster, "deploy", "packit", deploy_secrets).returncode == 0
 
 
+def test_kubeconfig_instead_of_host_and_token(local_cluster, deploy_secrets):
+    """Cluster access by the user's kubeconfig (and context) works as well as host + api_key."""
+    result = make(local_cluster, "deploy", "packit", deploy_secrets,
+                  f"-e host= -e api_key= -e ca_cert= -e kubeconfig={local_cluster.deployer_kubeconfig} -e context=deployer",
+                  TAGS="redis")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "as deployer" in result.stdout  # the preflight's who-am-I
+    assert recap(result)["changed"] == 0
+
+
 def test_token_without_rights_changes_nothing(local_cluster, admin, deploy_secrets, tmp_path):
     objects = all_objects(rendered(local_cluster, "packit", deploy_secrets, tmp_path))
     before = snapshot(admin, objects)

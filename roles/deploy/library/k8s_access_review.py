@@ -47,6 +47,7 @@ checked:
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.deploy_k8s import CONNECTION_ARGS, api_client as _api_client, reason as _reason
 
 try:
     import urllib3
@@ -60,39 +61,12 @@ except ImportError:  # pragma: no cover
     HAS_K8S = False
 
 
-def _api_client(p: dict):
-    if p.get("host"):
-        conf = client.Configuration()
-        conf.host = p["host"]
-        if p.get("api_key"):
-            conf.api_key = {"authorization": "Bearer " + p["api_key"]}
-        conf.verify_ssl = p["validate_certs"]
-        if p.get("ca_cert"):
-            conf.ssl_ca_cert = p["ca_cert"]
-        conf.retries = 1
-        return client.ApiClient(conf)
-    return config.new_client_from_config(config_file=p.get("kubeconfig") or None, context=p.get("context") or None)
-
-
-def _reason(exc: Exception) -> str:
-    text = str(getattr(exc, "reason", "") or exc)
-    for marker in ("Connection refused", "Name or service not known", "timed out", "CERTIFICATE_VERIFY_FAILED"):
-        if marker in text:
-            return marker
-    return text.splitlines()[0][:200]
-
-
 def main() -> None:
     module = AnsibleModule(
         argument_spec=dict(
             objects=dict(type="list", elements="dict", required=True),
             verbs=dict(type="list", elements="str", default=["get", "create", "patch"]),
-            host=dict(type="str"),
-            api_key=dict(type="str", no_log=True),
-            validate_certs=dict(type="bool", default=True),
-            ca_cert=dict(type="path"),
-            kubeconfig=dict(type="path"),
-            context=dict(type="str"),
+            **CONNECTION_ARGS,
             settings_hint=dict(type="str", default="the vars file"),
         ),
         supports_check_mode=True,
