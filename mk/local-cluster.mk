@@ -2,10 +2,8 @@
 # kube-controller-manager, kube-scheduler, kwok), built from the pinned Go
 # modules in local-cluster/ and cached in $(LOCAL_CLUSTER_CACHE). The first
 # start builds the binaries (several minutes on 2 cores); later starts take
-# seconds. Needs `go` on PATH.
+# seconds. Needs `go` on PATH. LOCAL_CLUSTER_CACHE is set by the top Makefile.
 
-LOCAL_CLUSTER_CACHE ?= $(CURDIR)/.cache/local-cluster
-export LOCAL_CLUSTER_CACHE
 LOCAL_CLUSTER := $(PYTHON) scripts/local_cluster.py
 
 .PHONY: local-cluster local-cluster-stop local-cluster-status local-cluster-build

@@ -17,16 +17,31 @@ SERVICES = ("packit", "stream")
 DEPLOYMENTS = ("dev", "stg", "prod")
 KINDS = ("Deployment", "DeploymentConfig")
 
-# Every secret file a component may read, with placeholder content; mapping files are YAML.
+
+def _keys() -> dict[str, str]:
+    """Key files made at run time (none is committed): GitHub app key, SSH pair, TLS key."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+
+    pem, pkcs8, none = serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ssh = ed25519.Ed25519PrivateKey.generate()
+    return {
+        "private-key.pem": ec.generate_private_key(ec.SECP256R1()).private_bytes(pem, pkcs8, none).decode(),
+        "id_ed25519": ssh.private_bytes(pem, serialization.PrivateFormat.OpenSSH, none).decode(),
+        "id_ed25519.pub": ssh.public_key().public_bytes(
+            serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode() + " test\n",
+        "privkey.pem": ec.generate_private_key(ec.SECP256R1()).private_bytes(pem, pkcs8, none).decode(),
+    }
+
+
+# Every secret file a component may read; placeholder content except the keys, which are
+# generated when the tests start. Mapping files are YAML.
 SECRET_FILES: dict[str, str] = {
     "packit-service.yaml": "deployment: test\n",
-    "private-key.pem": "-----BEGIN RSA PRIVATE KEY-----\nplaceholder\n-----END RSA PRIVATE KEY-----\n",
-    "id_ed25519": "-----BEGIN OPENSSH PRIVATE KEY-----\nplaceholder\n-----END OPENSSH PRIVATE KEY-----\n",
-    "id_ed25519.pub": "ssh-ed25519 AAAAplaceholder test\n",
+    **_keys(),
     "ssh_config": "Host *\n  IdentityFile /secrets/packit-ssh/id_ed25519\n",
     "sentry_key": "https://key@sentry.example/1\n",
     "fullchain.pem": "-----BEGIN CERTIFICATE-----\nplaceholder\n-----END CERTIFICATE-----\n",
-    "privkey.pem": "-----BEGIN PRIVATE KEY-----\nplaceholder\n-----END PRIVATE KEY-----\n",
     "fedora.toml": "amqp_url = \"amqps://fedora:@rabbitmq.fedoraproject.org/%2Fpublic_pubsub\"\n",
     "fedora-cert.pem": "cert\n",
     "fedora-key.pem": "key\n",

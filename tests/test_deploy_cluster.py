@@ -7,24 +7,18 @@ DeploymentConfig mode, cleanup.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from kubernetes import dynamic
+from kubernetes.dynamic.exceptions import NotFoundError
 
-from deploytools import (
-    REPO,
-    all_objects,
-    env,
-    read_manifests,
-    ref,
-    run_make,
-    write_secret_files,
-    SECRET_FILES,
-)
+from deploytools import SECRET_FILES, REPO, all_objects, read_manifests, ref, run_make, write_secret_files
 
 pytestmark = pytest.mark.cluster
 WORKLOAD_KINDS = ("Deployment", "StatefulSet")
@@ -43,13 +37,10 @@ def admin(local_cluster) -> dynamic.DynamicClient:
 
 
 def make(local_cluster, target: str, service: str, secrets: Path, extra: str = "", **variables: str):
-    import subprocess
-    cmd = ["make", "--no-print-directory", target, "LOCAL=1", "DEPLOYMENT=dev", f"SERVICE={service}", f"SECRETS_DIR={secrets}",
-           f"EXTRA_ARGS=-e config_vars_file={REPO}/vars/{service}/dev_template.yml {extra}"]
-    cmd += [f"{k}={v}" for k, v in variables.items()]
-    e = env()
-    e["LOCAL_CLUSTER_CACHE"] = str(local_cluster.cache_dir)
-    return subprocess.run(cmd, cwd=REPO, env=e, capture_output=True, text=True, timeout=1200)
+    """make <target> LOCAL=1 DEPLOYMENT=dev against the fixture's cluster, vars from the dev template."""
+    return run_make(target, timeout=1200, LOCAL="1", DEPLOYMENT="dev", SERVICE=service, SECRETS_DIR=str(secrets),
+                    LOCAL_CLUSTER_CACHE=str(local_cluster.cache_dir),
+                    EXTRA_ARGS=f"-e config_vars_file={REPO}/vars/{service}/dev_template.yml {extra}", **variables)
 
 
 def recap(result) -> dict[str, int]:
@@ -107,7 +98,6 @@ def test_full_deploy(local_cluster, admin, deploy_secrets, tmp_path, service):
         assert is_subset(obj.get("spec", obj.get("data", {})), have.get("spec", have.get("data", {}))) == [], ref(obj)
         assert is_subset(obj["metadata"]["labels"], have["metadata"]["labels"]) == []
     pg = live(admin, {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "postgres", "namespace": f"{service}-dev"}})
-    import base64
     assert base64.b64decode(pg["data"]["database-password"]).decode() == "s3cret-pg"
     workloads = [o for o in objects if o["kind"] in WORKLOAD_KINDS]
     assert workloads
@@ -152,7 +142,7 @@ def test_partial_deploy_touches_only_its_component(local_cluster, admin, deploy_
 def test_new_image_rolls_out_exactly_its_users(local_cluster, admin, deploy_secrets, tmp_path):
     objects = all_objects(rendered(local_cluster, "packit", deploy_secrets, tmp_path))
     before = generations(admin, objects)
-    images = json.loads(json.dumps(__import__("yaml").safe_load((REPO / "roles/deploy/defaults/main/images.yml").read_text())["images"]))
+    images = yaml.safe_load((REPO / "roles/deploy/defaults/main/images.yml").read_text())["images"]
     images["packit-worker"] = "quay.io/packit/packit-worker:canary"
     result = make(local_cluster, "deploy", "packit", deploy_secrets, "-e '" + json.dumps({"images": images}) + "'")
     assert result.returncode == 0, result.stdout[-3000:]
@@ -284,7 +274,6 @@ def test_cleanup_keeps_the_data(local_cluster, admin, deploy_secrets, tmp_path):
     assert any(n.startswith("sandcastle-shared-packit-worker") for n in claims_before)
     result = make(local_cluster, "cleanup", "stream", deploy_secrets)
     assert result.returncode == 0, result.stdout[-3000:]
-    from kubernetes.dynamic.exceptions import NotFoundError
     for obj in objects:
         if obj["kind"] == "PersistentVolumeClaim":
             assert live(admin, obj)

@@ -51,7 +51,7 @@ from ansible.module_utils.deploy_k8s import CONNECTION_ARGS, api_client as _api_
 
 try:
     import urllib3
-    from kubernetes import client, config
+    from kubernetes import client
     from kubernetes.client.rest import ApiException
     from kubernetes.dynamic import DynamicClient
     from kubernetes.dynamic.exceptions import ResourceNotFoundError
