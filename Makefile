@@ -14,6 +14,8 @@ export LOCAL_CLUSTER_CACHE
 SECRETS_DIR ?=
 OUT ?= rendered/$(SERVICE)-$(DEPLOYMENT)
 SHOW_SECRETS ?=
+# make cleanup on prod: the deployment's name, to confirm.
+CONFIRM ?=
 # Anything else for ansible-playbook, e.g. EXTRA_ARGS="--check --diff" or "-e deploy_wait=false".
 EXTRA_ARGS ?=
 PYTEST_ARGS ?=
@@ -73,9 +75,10 @@ validate: render ## Render and validate the manifests strictly against the pinne
 	$(PYTHON) scripts/validate_manifests.py "$(abspath $(OUT))"
 
 .PHONY: cleanup
-cleanup: setup ## Delete what deploy created for SERVICE/DEPLOYMENT (TAGS=a,b), keeping PVCs and their data
+cleanup: setup ## Delete what deploy created for SERVICE/DEPLOYMENT (TAGS=a,b), keeping PVCs and their data; prod needs CONFIRM=prod
 	$(require_deployment)
-	$(ANSIBLE_PLAYBOOK) playbooks/deploy.yml $(ANSIBLE_ARGS) -e deploy_tags="$(TAGS)" -e deploy_cleanup=true
+	$(ANSIBLE_PLAYBOOK) playbooks/deploy.yml $(ANSIBLE_ARGS) -e deploy_tags="$(TAGS)" -e deploy_cleanup=true \
+		-e cleanup_confirm="$(CONFIRM)"
 
 .PHONY: tags
 tags: setup ## List the tags: one per component

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Show the TLS pairs of a deployment's secrets and fail on expiry or mismatch.
 
-For every pair present in the directory (fullchain.pem + privkey.pem,
-fedora-cert.pem + fedora-key.pem, centos-cert.pem + centos-key.pem) print the
+For every pair present in the directory (fullchain.pem + privkey.pem, and
+centos.cert, which holds certificate and key in one PEM) print the
 leaf certificate's subject, SANs, issuer, not-after and days left, and check
-that the private key belongs to it. CA files present (fedora-ca.pem,
-centos-ca.pem) and the rest of a chain are checked for expiry as well.
+that the private key belongs to it. A CA file present (centos-server-ca.cert)
+and the rest of a chain are checked for expiry as well.
 
 Exit codes: 0 all good, 1 a certificate is expired, not yet valid, expires
 within --days, or does not match its key; 2 bad input (unreadable files, no
@@ -28,12 +28,13 @@ from cryptography.hazmat.primitives import serialization
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SERVICES = ("packit", "stream")
 DEPLOYMENTS = ("dev", "stg", "prod")
+# (certificate, key): the service's TLS pair, and the CentOS MQTT client whose consumer reads
+# certificate and key from one PEM file.
 TLS_PAIRS = (
     ("fullchain.pem", "privkey.pem"),
-    ("fedora-cert.pem", "fedora-key.pem"),
-    ("centos-cert.pem", "centos-key.pem"),
+    ("centos.cert", "centos.cert"),
 )
-CA_FILES = ("fedora-ca.pem", "centos-ca.pem")
+CA_FILES = ("centos-server-ca.cert",)
 DEFAULT_DAYS = 14
 
 

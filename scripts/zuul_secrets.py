@@ -30,32 +30,12 @@ import yaml
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from secret_files import secret_files  # noqa: E402  (a sibling script, not a package)
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SERVICES = ("packit", "stream")
 DEPLOYMENTS = ("dev", "stg", "prod")
-# Every file a deployment's secrets/<service>/<deployment>/ directory holds.
-SECRET_FILES = (
-    "packit-service.yaml",
-    "private-key.pem",
-    "id_ed25519",
-    "id_ed25519.pub",
-    "ssh_config",
-    "sentry_key",
-    "fullchain.pem",
-    "privkey.pem",
-    "fedora.toml",
-    "fedora-cert.pem",
-    "fedora-key.pem",
-    "fedora-ca.pem",
-    "centos-cert.pem",
-    "centos-key.pem",
-    "centos-ca.pem",
-    "aws-credentials",
-    "postgres.yml",
-    "redis-commander.yml",
-    "flower-htpasswd",
-    "tokman.yaml",
-)
 DEFAULT_ZUUL_URL = "https://softwarefactory-project.io/zuul"
 DEFAULT_ZUUL_TENANT = "packit-service"
 DEFAULT_ZUUL_PROJECT = "packit-service/deployment"
@@ -220,7 +200,10 @@ def run(args: argparse.Namespace) -> Path:
     vars_file = args.root / "vars" / args.service / f"{args.deployment}.yml"
     secrets_dir = args.secrets_dir or args.root / "secrets" / args.service / args.deployment
     output = args.output or args.root / "zuul-secrets" / f"{args.service}-{args.deployment}.yaml"
-    names = args.files or list(SECRET_FILES)
+    # Every secret file of the service (roles/deploy/vars/main.yml): those only optional
+    # components need are taken when present.
+    names = args.files or [f.name for f in secret_files(args.service)
+                           if not f.optional or (secrets_dir / f.name).is_file()]
     for name in names:
         if not name or "/" in name or name.startswith("."):
             raise InputError(f"--file {name!r}: expected a plain file name inside {secrets_dir}")

@@ -34,26 +34,25 @@ def _keys() -> dict[str, str]:
     }
 
 
-# Every secret file a component may read; placeholder content except the keys, which are
-# generated when the tests start. Mapping files are YAML.
+# Every secret file a component may read (scripts/secret_files.py lists them from the table of
+# Secrets); placeholder content except the keys, which are generated when the tests start.
+# Mapping files are YAML.
 SECRET_FILES: dict[str, str] = {
     "packit-service.yaml": "deployment: test\n",
-    **_keys(),
-    "ssh_config": "Host *\n  IdentityFile /secrets/packit-ssh/id_ed25519\n",
-    "sentry_key": "https://key@sentry.example/1\n",
-    "fullchain.pem": "-----BEGIN CERTIFICATE-----\nplaceholder\n-----END CERTIFICATE-----\n",
+    "copr": "[copr-cli]\nlogin = x\nusername = packit\ntoken = y\ncopr_url = https://copr.fedorainfracloud.org\n",
     "fedora.toml": "amqp_url = \"amqps://fedora:@rabbitmq.fedoraproject.org/%2Fpublic_pubsub\"\n",
-    "fedora-cert.pem": "cert\n",
-    "fedora-key.pem": "key\n",
-    "fedora-ca.pem": "ca\n",
-    "centos-cert.pem": "cert\n",
-    "centos-key.pem": "key\n",
-    "centos-ca.pem": "ca\n",
-    "aws-credentials": "[default]\naws_access_key_id = x\naws_secret_access_key = y\n",
+    "fedora.keytab": "",
+    **_keys(),
+    "ssh_config": "Host pkgs.fedoraproject.org\n  IdentityFile /home/packit/.ssh/id_ed25519\n",
+    "sentry_key": "https://key@sentry.example/1",
+    "fullchain.pem": "-----BEGIN CERTIFICATE-----\nplaceholder\n-----END CERTIFICATE-----\n",
+    "centos.cert": "cert and key\n",
+    "centos-server-ca.cert": "ca\n",
+    "aws.yml": "access-key-id: x\nsecret-access-key: y\n",
     "postgres.yml": "database-name: packit\ndatabase-user: packit\ndatabase-password: s3cret-pg\n",
     "redis-commander.yml": "http-user: admin\nhttp-password: s3cret-rc\n",
-    "flower-htpasswd": "admin:s3cret-flower\n",
-    "tokman.yaml": "github_app_id: 1\n",
+    "flower.yml": "basic-auth: admin:s3cret-flower\n",
+    "tokman-config.py": "GITHUB_APP_ID = \"1\"\n",
 }
 
 

@@ -59,11 +59,11 @@ def test_missing_secret_file_names_file_and_component(tmp_path, secrets_dir):
     partial = tmp_path / "secrets"
     partial.mkdir()
     for f in secrets_dir.iterdir():
-        if f.name not in ("fedora.toml", "flower-htpasswd"):
+        if f.name not in ("fedora.toml", "flower.yml"):
             (partial / f.name).write_bytes(f.read_bytes())
     result, out = render(tmp_path, partial, DEPLOYMENT="dev")
     line = assert_refused(result, out, f"{partial}/fedora.toml is missing (needed by secrets, packit-service-fedmsg)")
-    assert "also missing: flower-htpasswd" in line
+    assert "also missing: flower.yml" in line
     # Only the components selected need their files: redis needs none.
     ok, out2 = render(tmp_path, partial, DEPLOYMENT="dev", TAGS="redis")
     assert ok.returncode == 0, failure_line(ok)
@@ -105,3 +105,15 @@ def test_real_secrets_only_into_ignored_places(tmp_path, secrets_dir):
     result = run_make("render", SERVICE="packit", DEPLOYMENT="stg", OUT=str(out), SECRETS_DIR=str(secrets_dir), SHOW_SECRETS="1",
                       EXTRA_ARGS=f"-e config_vars_file={template_vars('packit', 'stg')}")
     assert_refused(result, out, f"OUT={out} is inside the repository but not under rendered/")
+
+
+@pytest.mark.parametrize("confirm", ["", "stg"])
+def test_cleanup_on_prod_needs_the_deployment_named(tmp_path, secrets_dir, confirm):
+    """No cluster is needed: the refusal comes before the first API call."""
+    out = tmp_path / "out"
+    result = run_make("cleanup", SERVICE="packit", DEPLOYMENT="prod", CONFIRM=confirm, SECRETS_DIR=str(secrets_dir),
+                      EXTRA_ARGS=f"-e config_vars_file={template_vars('packit', 'prod')} -e host=https://127.0.0.1:9")
+    assert result.returncode != 0
+    line = assert_refused(result, out, "make cleanup on prod deletes the running service (PVCs stay)")
+    assert "CONFIRM=prod make cleanup DEPLOYMENT=prod" in line
+    assert "TASK [deploy : Cleanup |" not in result.stdout, "a cleanup task ran"

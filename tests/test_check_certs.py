@@ -52,13 +52,17 @@ def write_pair(directory: Path, cert_name: str, key_name: str, *, days_left: flo
                sans: tuple[str, ...] = (), mismatched: bool = False) -> None:
     key = new_key()
     cert = make_cert(key, sans[0] if sans else cert_name, days_left=days_left, sans=sans)
+    key_bytes = key_pem(new_key() if mismatched else key)
+    if cert_name == key_name:   # one PEM with both, as the CentOS consumer reads it
+        (directory / cert_name).write_bytes(pem(cert) + key_bytes)
+        return
     (directory / cert_name).write_bytes(pem(cert))
-    (directory / key_name).write_bytes(key_pem(new_key() if mismatched else key))
+    (directory / key_name).write_bytes(key_bytes)
 
 
 @pytest.fixture
 def secrets(tmp_path: Path) -> Path:
-    """A deployment directory with all three valid pairs and both CA files, as in the repo."""
+    """A deployment directory with both valid pairs and the CA file, as in the repo."""
     directory = tmp_path / "secrets" / "packit" / "prod"
     directory.mkdir(parents=True)
     # The service pair is a leaf plus its intermediate, like certbot's fullchain.pem.
@@ -69,10 +73,8 @@ def secrets(tmp_path: Path) -> Path:
                      issuer_key=ca_key, issuer_name="Test Intermediate R1")
     (directory / "fullchain.pem").write_bytes(pem(leaf) + pem(intermediate))
     (directory / "privkey.pem").write_bytes(key_pem(leaf_key))
-    write_pair(directory, "fedora-cert.pem", "fedora-key.pem", days_left=300)
-    write_pair(directory, "centos-cert.pem", "centos-key.pem", days_left=300)
-    for name in ("fedora-ca.pem", "centos-ca.pem"):
-        (directory / name).write_bytes(pem(make_cert(new_key(), f"{name} CA", days_left=1000)))
+    write_pair(directory, "centos.cert", "centos.cert", days_left=300)
+    (directory / "centos-server-ca.cert").write_bytes(pem(make_cert(new_key(), "CentOS CA", days_left=1000)))
     return directory
 
 
@@ -93,9 +95,9 @@ def test_valid_pairs_are_described_and_pass(secrets: Path) -> None:
     assert "issuer:    CN=Test Intermediate R1" in out
     assert f"not after: {(NOW + dt.timedelta(days=60)):%Y-%m-%d}" in out
     assert "days left: 59" in out or "days left: 60" in out
-    assert out.count("key:       matches") == 3
+    assert out.count("key:       matches") == 2
     assert "chain:     2 certificate(s)" in out
-    assert "fedora-ca.pem" in out and "centos-ca.pem" in out
+    assert "centos-server-ca.cert" in out
     assert result.stderr == ""
 
 
@@ -121,10 +123,10 @@ def test_expiring_certificate_fails_within_threshold(secrets: Path) -> None:
 
 
 def test_expired_certificate_fails(secrets: Path) -> None:
-    write_pair(secrets, "centos-cert.pem", "centos-key.pem", days_left=-3)
+    write_pair(secrets, "centos.cert", "centos.cert", days_left=-3)
     result = run("--dir", str(secrets), "--days", "0")
     assert result.returncode == 1
-    assert "centos-cert.pem: certificate expired on" in result.stderr
+    assert "centos.cert: certificate expired on" in result.stderr
 
 
 def test_expired_intermediate_and_ca_fail(secrets: Path) -> None:
@@ -134,28 +136,27 @@ def test_expired_intermediate_and_ca_fail(secrets: Path) -> None:
                      issuer_name="Old Intermediate")
     (secrets / "fullchain.pem").write_bytes(pem(leaf) + pem(expired_intermediate))
     (secrets / "privkey.pem").write_bytes(key_pem(leaf_key))
-    (secrets / "fedora-ca.pem").write_bytes(pem(make_cert(new_key(), "Fedora CA", days_left=-9)))
+    (secrets / "centos-server-ca.cert").write_bytes(pem(make_cert(new_key(), "CentOS CA", days_left=-9)))
     result = run("--dir", str(secrets))
     assert result.returncode == 1
     assert "chain certificate 1 (CN=Old Intermediate) expired" in result.stderr
-    assert "fedora-ca.pem: CA CN=Fedora CA expired" in result.stderr
+    assert "centos-server-ca.cert: CA CN=CentOS CA expired" in result.stderr
 
 
 def test_not_yet_valid_certificate_fails(secrets: Path) -> None:
     key = new_key()
     cert = make_cert(key, "future", days_left=90, not_before=NOW + dt.timedelta(days=2))
-    (secrets / "fedora-cert.pem").write_bytes(pem(cert))
-    (secrets / "fedora-key.pem").write_bytes(key_pem(key))
+    (secrets / "centos.cert").write_bytes(pem(cert) + key_pem(key))
     result = run("--dir", str(secrets))
     assert result.returncode == 1
-    assert "fedora-cert.pem: certificate is not valid before" in result.stderr
+    assert "centos.cert: certificate is not valid before" in result.stderr
 
 
 def test_mismatched_key_fails(secrets: Path) -> None:
-    write_pair(secrets, "fedora-cert.pem", "fedora-key.pem", mismatched=True)
+    write_pair(secrets, "centos.cert", "centos.cert", mismatched=True)
     result = run("--dir", str(secrets))
     assert result.returncode == 1
-    assert f"{secrets / 'fedora-key.pem'}: private key does not match" in result.stderr
+    assert f"{secrets / 'centos.cert'}: private key does not match" in result.stderr
     assert "key:       DOES NOT MATCH" in result.stdout
 
 
@@ -169,8 +170,9 @@ def test_rsa_key_of_another_type_is_a_mismatch(secrets: Path) -> None:
 
 @pytest.mark.parametrize(("change", "message"), [
     (lambda d: (d / "privkey.pem").unlink(), "privkey.pem: missing, but fullchain.pem is there"),
-    (lambda d: (d / "fedora-cert.pem").write_text("garbage\n"), "fedora-cert.pem: no PEM certificate"),
-    (lambda d: (d / "centos-key.pem").write_text("garbage\n"), "centos-key.pem: not a PEM private key"),
+    (lambda d: (d / "centos.cert").write_text("garbage\n"), "centos.cert: no PEM certificate"),
+    (lambda d: (d / "centos.cert").write_bytes(pem(make_cert(new_key(), "c", days_left=9))),
+     "centos.cert: not a PEM private key"),
     (lambda d: [(d / n).unlink() for n in os.listdir(d)], "no TLS pair found"),
 ])
 def test_bad_input_is_one_line_and_exit_2(secrets: Path, change, message: str) -> None:

@@ -97,7 +97,7 @@ def test_full_deploy(local_cluster, admin, deploy_secrets, tmp_path, service):
             continue  # rendered redacted; the real values are checked below
         assert is_subset(obj.get("spec", obj.get("data", {})), have.get("spec", have.get("data", {}))) == [], ref(obj)
         assert is_subset(obj["metadata"]["labels"], have["metadata"]["labels"]) == []
-    pg = live(admin, {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "postgres", "namespace": f"{service}-dev"}})
+    pg = live(admin, {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "postgres-secret", "namespace": f"{service}-dev"}})
     assert base64.b64decode(pg["data"]["database-password"]).decode() == "s3cret-pg"
     workloads = [o for o in objects if o["kind"] in WORKLOAD_KINDS]
     assert workloads
@@ -271,7 +271,6 @@ def test_cleanup_keeps_the_data(local_cluster, admin, deploy_secrets, tmp_path):
     v1 = admin.resources.get(api_version="v1", kind="PersistentVolumeClaim")
     claims_before = {c.metadata.name for c in v1.get(namespace="stream-dev").items}
     assert {"redis-data", "postgres-data"} <= claims_before
-    assert any(n.startswith("sandcastle-shared-packit-worker") for n in claims_before)
     result = make(local_cluster, "cleanup", "stream", deploy_secrets)
     assert result.returncode == 0, result.stdout[-3000:]
     for obj in objects:
@@ -284,3 +283,32 @@ def test_cleanup_keeps_the_data(local_cluster, admin, deploy_secrets, tmp_path):
     # Deploying again finds its data where it left it.
     result = make(local_cluster, "deploy", "stream", deploy_secrets)
     assert result.returncode == 0, result.stdout[-3000:]
+
+
+def test_cleanup_on_prod_only_when_confirmed_and_keeps_the_data(local_cluster, admin, deploy_secrets):
+    """The prod settings aimed at the deployer's stream-dev namespace (the local cluster grants
+    no prod project): without CONFIRM=prod nothing is touched; with it, the redis component's
+    objects go and its PVC stays, the same claim (uid) as before."""
+    prod = (f"-e config_vars_file={REPO}/vars/stream/prod_template.yml "
+            "-e project=stream-dev -e sandbox_namespace=stream-dev-sandbox")
+    redis = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "redis", "namespace": "stream-dev"}}
+    claim = {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "redis-data", "namespace": "stream-dev"}}
+    before = live(admin, redis)["metadata"]["resourceVersion"], live(admin, claim)["metadata"]["uid"]
+
+    def cleanup(confirm: str):
+        return run_make("cleanup", timeout=1200, LOCAL="1", DEPLOYMENT="prod", SERVICE="stream", TAGS="redis",
+                        CONFIRM=confirm, SECRETS_DIR=str(deploy_secrets),
+                        LOCAL_CLUSTER_CACHE=str(local_cluster.cache_dir), EXTRA_ARGS=prod)
+
+    refused = cleanup("")
+    assert refused.returncode != 0
+    assert "make cleanup on prod deletes the running service (PVCs stay)" in refused.stdout + refused.stderr
+    assert (live(admin, redis)["metadata"]["resourceVersion"], live(admin, claim)["metadata"]["uid"]) == before
+
+    done = cleanup("prod")
+    assert done.returncode == 0, done.stdout[-3000:]
+    with pytest.raises(NotFoundError):
+        live(admin, redis)
+    assert live(admin, claim)["metadata"]["uid"] == before[1]
+    restored = make(local_cluster, "deploy", "stream", deploy_secrets, TAGS="redis")
+    assert restored.returncode == 0, restored.stdout[-3000:]

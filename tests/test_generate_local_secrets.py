@@ -16,7 +16,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-import zuul_secrets
+from secret_files import secret_files
 
 REPO = Path(__file__).resolve().parent.parent
 PLAYBOOK = REPO / "playbooks" / "generate-local-secrets.yml"
@@ -63,7 +63,9 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subproces
 def test_every_secret_file_exists_with_mode_0600(generated) -> None:
     target, result = generated
     assert changed(result) > 0
-    assert sorted(p.name for p in target.iterdir()) == sorted(zuul_secrets.SECRET_FILES)
+    # every file of the table of Secrets, and the CentOS client pair centos.cert is made of
+    expected = [f.name for f in secret_files("packit")] + ["centos-client.crt", "centos-client.key"]
+    assert sorted(p.name for p in target.iterdir()) == sorted(expected)
     for path in target.iterdir():
         assert path.is_file()
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
@@ -76,10 +78,9 @@ def test_tls_pairs_pass_check_certs_with_the_dev_names(generated) -> None:
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "SANs:      *.dev.packit.dev, dev.packit.dev" in result.stdout
-    assert result.stdout.count("key:       matches") == 3
-    # The CA files are the self-signed client certificates themselves.
-    for name in ("fedora", "centos"):
-        assert (target / f"{name}-ca.pem").read_bytes() == (target / f"{name}-cert.pem").read_bytes()
+    assert result.stdout.count("key:       matches") == 2
+    # The broker CA placeholder is the self-signed client certificate itself.
+    assert (target / "centos-server-ca.cert").read_bytes() == (target / "centos-client.crt").read_bytes()
 
 
 def test_ssh_public_key_is_derived_from_the_private_key(generated) -> None:
@@ -102,7 +103,7 @@ def test_configs_are_parseable_and_passwords_random(generated) -> None:
     assert set(postgres) == {"database-name", "database-user", "database-password"}
     redis = yaml.safe_load((target / "redis-commander.yml").read_text())
     assert set(redis) == {"http-user", "http-password"}
-    user, _, flower = (target / "flower-htpasswd").read_text().strip().partition(":")
+    user, _, flower = yaml.safe_load((target / "flower.yml").read_text())["basic-auth"].partition(":")
     assert user and len(flower) == 32
     passwords = {postgres["database-password"], redis["http-password"], flower}
     assert len(passwords) == 3 and all(len(p) >= 32 for p in passwords)
@@ -112,11 +113,15 @@ def test_configs_are_parseable_and_passwords_random(generated) -> None:
     assert config["dashboard_url"] == "https://dashboard.dev.packit.dev"
     import tomllib
     fedora = tomllib.loads((target / "fedora.toml").read_text())
-    assert fedora["tls"]["certfile"].endswith("fedora-cert.pem")
-    import configparser
-    aws = configparser.ConfigParser()
-    aws.read_string((target / "aws-credentials").read_text())
-    assert "aws_access_key_id" in aws["default"]
+    # the public broker's client certificate ships in the consumer image
+    assert fedora["tls"]["certfile"] == "/etc/fedora-messaging/fedora-cert.pem"
+    assert set(yaml.safe_load((target / "aws.yml").read_text())) == {"access-key-id", "secret-access-key"}
+    # the paths the config names are the ones the pods mount (tests/test_pod_contract.py checks all)
+    assert config["authentication"]["github.com"]["github_app_private_key_path"] == "/gh-secrets/private-key.pem"
+    assert config["keytab_path"] == "/secrets/fedora.keytab"
+    # the CentOS client PEM holds certificate and key, as the consumer reads it
+    centos = (target / "centos.cert").read_bytes()
+    assert x509.load_pem_x509_certificate(centos) and serialization.load_pem_private_key(centos, None)
     key = serialization.load_pem_private_key((target / "private-key.pem").read_bytes(), None)
     assert isinstance(key, rsa.RSAPrivateKey)
 
@@ -135,7 +140,7 @@ def test_secret_values_are_not_printed(generated) -> None:
     output = result.stdout + result.stderr
     postgres = yaml.safe_load((target / "postgres.yml").read_text())
     assert postgres["database-password"] not in output
-    assert (target / "flower-htpasswd").read_text().strip().split(":")[1] not in output
+    assert yaml.safe_load((target / "flower.yml").read_text())["basic-auth"].split(":")[1] not in output
     config = yaml.safe_load((target / "packit-service.yaml").read_text())
     assert config["webhook_secret"] not in output
     assert "PRIVATE KEY" not in output
@@ -166,8 +171,8 @@ def test_existing_files_and_local_values_are_respected(tmp_path: Path) -> None:
     assert (target / "privkey.pem").read_bytes() == own_key_pem
     assert (target / "private-key.pem").read_bytes() == app_key.read_bytes()
     assert (target / "sentry_key").read_text() == "https://abc@sentry.example/1\n"
-    assert "User jdoe" in (target / "ssh_config").read_text()
-    assert yaml.safe_load((target / "tokman.yaml").read_text())["github_app_id"] == "12345"
+    assert not (target / "ssh_config").exists(), "Stream's SSH Secret has no config"
+    assert 'GITHUB_APP_ID = "12345"' in (target / "tokman-config.py").read_text()
     # The certificate was made for the key that was already there, with the stream names.
     cert = x509.load_pem_x509_certificate((target / "fullchain.pem").read_bytes())
     assert cert.public_key().public_numbers() == own_key.public_key().public_numbers()
@@ -205,7 +210,8 @@ def test_default_target_in_the_repo_is_ignored_by_git(tmp_path: Path) -> None:
     """Copy the committed layout into a fresh git repository and run with the default target."""
     clone = tmp_path / "repo"
     for relative in (".gitignore", "playbooks/generate-local-secrets.yml",
-                     "secrets/local-values_template.yml"):
+                     "secrets/local-values_template.yml", "scripts/secret_files.py",
+                     "roles/deploy/vars/main.yml"):
         (clone / relative).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO / relative, clone / relative)
     shutil.copytree(REPO / "secrets" / "templates", clone / "secrets" / "templates")
@@ -217,7 +223,8 @@ def test_default_target_in_the_repo_is_ignored_by_git(tmp_path: Path) -> None:
     result = run_playbook(playbook=clone / "playbooks" / "generate-local-secrets.yml", cwd=clone)
     assert changed(result) > 0
     written = sorted((clone / "secrets" / "packit" / "dev").iterdir())
-    assert sorted(p.name for p in written) == sorted(zuul_secrets.SECRET_FILES)
+    expected = [f.name for f in secret_files("packit")] + ["centos-client.crt", "centos-client.key"]
+    assert sorted(p.name for p in written) == sorted(expected)
 
     # Nothing shows up as untracked, `git add -A` stages none of it, and every file is ignored.
     status = subprocess.run([*git, "status", "--porcelain"], capture_output=True, text=True,
@@ -236,8 +243,9 @@ def test_default_target_in_the_repo_is_ignored_by_git(tmp_path: Path) -> None:
                            "secrets/local-values_template.yml"]).returncode == 1
 
 
-def test_playbook_and_zuul_secrets_agree_on_the_file_list() -> None:
-    play = yaml.safe_load(PLAYBOOK.read_text())[0]
-    assert play["vars"]["secret_files"] == list(zuul_secrets.SECRET_FILES)
+def test_every_template_renders_a_secret_file_of_the_table() -> None:
+    """The generator renders secrets/templates/<file>.j2 for the files the table lists; a
+    template for a file no Secret reads would be dead."""
     templates = {p.name.removesuffix(".j2") for p in (REPO / "secrets" / "templates").iterdir()}
-    assert templates == set(play["vars"]["config_templates"])
+    listed = {f.name for service in ("packit", "stream") for f in secret_files(service)}
+    assert templates <= listed

@@ -147,7 +147,7 @@ def test_worker_pools(renderer):
     one = [o for o in all_objects(renderer.render("packit", "dev")) if o["kind"] == "StatefulSet"]
     assert [o["metadata"]["name"] for o in one] == ["packit-worker"]
     env = _env(one[0]["spec"]["template"]["spec"]["containers"][0])
-    assert env["QUEUES"] == "short-running,long-running"
+    assert env["QUEUES"] == "short-running,long-running,rate-limited"
 
     split = {o["metadata"]["name"]: o for o in all_objects(renderer.render("packit", "prod")) if o["kind"] == "StatefulSet"}
     assert sorted(split) == ["packit-worker-long-running", "packit-worker-short-running"]
@@ -168,25 +168,45 @@ def test_worker_pools(renderer):
     assert _env(sts["spec"]["template"]["spec"]["containers"][0])["QUEUES"] == "long-running,extra"
 
 
-def test_repository_cache_volume_follows_its_switch(renderer):
+def test_repository_cache_follows_its_switch_one_claim_per_long_running_pod(renderer):
+    """run_worker.sh names the sandbox cache sandcastle-repository-cache-<pod> for every pod
+    that serves the long-running queue; those pods also keep their own cache claim."""
     def claims(manifests):
-        sts = next(o for o in all_objects(manifests) if o["kind"] == "StatefulSet")
-        return [c["metadata"]["name"] for c in sts["spec"]["volumeClaimTemplates"]]
-    assert claims(renderer.render("packit", "dev")) == ["sandcastle-shared", "repository-cache"]
-    assert claims(renderer.render("packit", "dev", with_repository_cache=False)) == ["sandcastle-shared"]
+        return {o["metadata"]["name"]: [c["metadata"]["name"] for c in o["spec"].get("volumeClaimTemplates", [])]
+                for o in all_objects(manifests) if o["kind"] == "StatefulSet"}
+
+    def sandbox_claims(manifests):
+        return sorted(o["metadata"]["name"] for o in all_objects(manifests)
+                      if o["kind"] == "PersistentVolumeClaim" and o["metadata"]["namespace"].endswith("-sandbox"))
+
+    dev = renderer.render("packit", "dev")
+    assert claims(dev) == {"packit-worker": ["packit-worker-repository-cache"]}
+    assert sandbox_claims(dev) == ["sandcastle-repository-cache-packit-worker-0"]
+    assert all(c["spec"]["accessModes"] == ["ReadWriteOnce"] for c in all_objects(dev) if c["kind"] == "PersistentVolumeClaim")
+    assert claims(renderer.render("packit", "dev", with_repository_cache=False)) == {"packit-worker": []}
+
+    long_running = {"replicas": 3, "memory_request": "1Gi", "memory_limit": "2Gi", "concurrency": 2,
+                    "queues": ["long-running", "rate-limited"]}
+    prod = renderer.render("packit", "prod", with_repository_cache=True, worker_long_running=long_running)
+    assert claims(prod) == {"packit-worker-short-running": [], "packit-worker-long-running": ["packit-worker-repository-cache"]}
+    assert sandbox_claims(prod) == [f"sandcastle-repository-cache-packit-worker-long-running-{i}" for i in range(3)]
 
 
 @pytest.mark.parametrize(("service", "deployment", "hosts"), [
-    ("packit", "dev", {"packit-service": "dev.packit.dev", "dashboard": "dashboard.dev.packit.dev", "pushgateway-nginx": "workers.dev.packit.dev"}),
-    ("packit", "prod", {"packit-service": "prod.packit.dev", "dashboard": "dashboard.prod.packit.dev", "pushgateway-nginx": "workers.prod.packit.dev"}),
+    # The dashboard image answers only dashboard.localhost when DEPLOYMENT=dev (contracts/dashboard.yml).
+    ("packit", "dev", {"packit-service": "dev.packit.dev", "dashboard": "dashboard.localhost", "pushgateway-nginx": "workers.dev.packit.dev"}),
+    ("packit", "stg", {"packit-service": "stg.packit.dev", "dashboard": "dashboard.stg.packit.dev", "pushgateway-nginx": "workers.stg.packit.dev"}),
+    ("packit", "prod", {"packit-service": "prod.packit.dev", "dashboard": "dashboard.packit.dev", "pushgateway-nginx": "workers.packit.dev"}),
     ("stream", "stg", {"packit-service": "stg.stream.packit.dev"}),
     ("stream", "prod", {"packit-service": "prod.stream.packit.dev"}),
 ])
 def test_host_names(renderer, service, deployment, hosts):
     routes = {o["metadata"]["name"]: o["spec"] for o in all_objects(renderer.render(service, deployment)) if o["kind"] == "Route"}
     assert {n: r["host"] for n, r in routes.items()} == hosts
-    if "pushgateway-nginx" in routes:
-        assert routes["pushgateway-nginx"]["path"] == "/metrics"
+    for route in routes.values():
+        # the pods serve TLS with the deployment's certificate; plain HTTP is redirected
+        assert route["tls"] == {"termination": "passthrough", "insecureEdgeTerminationPolicy": "Redirect"}
+        assert "path" not in route  # a passthrough Route cannot route by path: nginx serves /metrics only
 
 
 def test_stream_differs_where_it_should(renderer):
@@ -199,11 +219,15 @@ def test_stream_differs_where_it_should(renderer):
     p_image, p_env = worker_env(packit)
     s_image, s_env = worker_env(stream)
     assert p_image == "quay.io/packit/packit-worker:stg" and s_image == "quay.io/packit/hardly:stg"
-    assert p_env["CELERY_APP"] == "packit_service.worker.tasks" and s_env["CELERY_APP"] == "hardly.tasks"
-    assert p_env["DISTGIT_URL"] != s_env["DISTGIT_URL"]
+    assert p_env["APP"] == "packit_service.worker.tasks" and s_env["APP"] == "hardly.tasks"
+    assert p_env["DISTGIT_URL"] == "https://src.fedoraproject.org/" and s_env["DISTGIT_URL"] == "https://gitlab.com/"
+    assert s_env["DISTGIT_NAMESPACE"] == "packit-service/rpms"  # staging GitLab namespace
+    assert s_env["CELERY_RETRY_LIMIT"] == "0"
     assert all(o["metadata"]["namespace"] == "stream-stg" for o in stream if o["metadata"].get("namespace") and o["kind"] != "RoleBinding")
     stream_components = {o["metadata"]["labels"]["app.kubernetes.io/component"] for o in stream}
-    assert not stream_components & {"dashboard", "pushgateway", "sandcastle", "flower", "redis-commander"}
+    # as upstream: Stream runs no beat and no Fedora messaging consumer either
+    assert not stream_components & {"dashboard", "pushgateway", "sandcastle", "flower", "redis-commander",
+                                    "packit-service-beat", "packit-service-fedmsg"}
 
 
 def test_public_metrics_nginx_config_is_the_tested_template(renderer):
@@ -217,7 +241,7 @@ def test_public_metrics_nginx_config_is_the_tested_template(renderer):
     nginx = next(o for o in objects if o["metadata"]["name"] == "pushgateway-nginx" and o["kind"] == "Deployment")
     ports = [p["containerPort"] for p in nginx["spec"]["template"]["spec"]["containers"][0]["ports"]]
     assert f"listen {ports[0]} ssl;" in conf
-    assert "ssl_certificate /secrets/packit-tls/fullchain.pem;" in conf
+    assert "ssl_certificate /secrets/fullchain.pem;" in conf
 
 
 def test_every_switch_removes_exactly_its_component(renderer):
@@ -285,9 +309,9 @@ def test_secret_values_are_redacted_unless_asked_for(renderer, tmp_path, secrets
     assert shown.stat().st_mode & 0o777 == 0o700
     for f in shown.iterdir():
         assert f.stat().st_mode & 0o777 == 0o600, f
-    pg = next(o for o in all_objects(read_manifests(shown)) if o["kind"] == "Secret" and o["metadata"]["name"] == "postgres")
+    pg = next(o for o in all_objects(read_manifests(shown)) if o["kind"] == "Secret" and o["metadata"]["name"] == "postgres-secret")
     assert base64.b64decode(pg["data"]["database-password"]).decode() == "s3cret-pg"
-    tls = next(o for o in all_objects(read_manifests(shown)) if o["kind"] == "Secret" and o["metadata"]["name"] == "packit-tls")
+    tls = next(o for o in all_objects(read_manifests(shown)) if o["kind"] == "Secret" and o["metadata"]["name"] == "packit-secrets")
     assert base64.b64decode(tls["data"]["fullchain.pem"]).decode() == SECRET_FILES["fullchain.pem"]
 
 

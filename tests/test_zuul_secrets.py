@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 import zuul_secrets
+from secret_files import secret_files
 
 SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "zuul_secrets.py"
 TENANT = "packit-service"
@@ -88,12 +89,12 @@ def repo(tmp_path: Path, key_server: KeyServer) -> Path:
         "zuul_url": key_server.url, "zuul_tenant": TENANT, "zuul_project": PROJECT}))
     secrets = tmp_path / "secrets" / "packit" / "dev"
     secrets.mkdir(parents=True)
-    for name in zuul_secrets.SECRET_FILES:
-        (secrets / name).write_text(f"content of {name}\n")
+    for f in secret_files("packit"):
+        (secrets / f.name).write_text(f"content of {f.name}\n")
     # Longer than several chunks of a 2048-bit key (214 bytes each).
     (secrets / "packit-service.yaml").write_text(
         "".join(f"key_{i}: value number {i} of the service configuration\n" for i in range(120)))
-    (secrets / "tokman.yaml").write_text(multibyte_text(), encoding="utf-8")
+    (secrets / "tokman-config.py").write_text(multibyte_text(), encoding="utf-8")
     (secrets / "sentry_key").write_text("")
     return tmp_path
 
@@ -137,19 +138,19 @@ def test_every_file_round_trips_through_zuul_decryption(
     assert key_server.requests == [KEY_PATH]
     secret = load_secret(output)
     assert secret["name"] == "packit_dev_secrets"
-    assert list(secret["data"]) == list(zuul_secrets.SECRET_FILES)
+    assert list(secret["data"]) == [f.name for f in secret_files("packit")]
     secrets = repo / "secrets" / "packit" / "dev"
     limit = rsa_key.key_size // 8 - 42
     for name, chunks in secret["data"].items():
         original = (secrets / name).read_bytes()
         assert all(len(chunk) == rsa_key.key_size // 8 for chunk in chunks)
         assert decrypt_like_zuul(chunks, rsa_key).encode("utf-8") == original, name
-        assert len(chunks) == max(1, -(-len(original) // limit)) or name == "tokman.yaml"
+        assert len(chunks) == max(1, -(-len(original) // limit)) or name == "tokman-config.py"
     assert len(secret["data"]["packit-service.yaml"]) > 5
     # The UTF-8 file is cut at character boundaries where a blind byte cut would split one.
-    tokman = (secrets / "tokman.yaml").read_bytes()
+    tokman = (secrets / "tokman-config.py").read_bytes()
     assert any(tokman[i] & 0xC0 == 0x80 for i in range(limit, len(tokman), limit))
-    assert len(secret["data"]["tokman.yaml"]) > 5
+    assert len(secret["data"]["tokman-config.py"]) > 5
     # No plaintext leaks into the output.
     assert "value number" not in output.read_text()
     assert "content of" not in output.read_text()
@@ -162,12 +163,12 @@ def test_local_key_file_selected_files_and_options(
     key_file.write_bytes(public_pem(big_key))
     output = tmp_path / "out" / "secret.yaml"
     result = run("--root", str(repo), "--deployment", "dev", "--key-file", str(key_file),
-                 "--file", "packit-service.yaml", "--file", "tokman.yaml",
+                 "--file", "packit-service.yaml", "--file", "tokman-config.py",
                  "--name", "deploy_secret", "--output", str(output))
     assert result.returncode == 0, result.stderr
     secret = load_secret(output)
     assert secret["name"] == "deploy_secret"
-    assert set(secret["data"]) == {"packit-service.yaml", "tokman.yaml"}
+    assert set(secret["data"]) == {"packit-service.yaml", "tokman-config.py"}
     secrets = repo / "secrets" / "packit" / "dev"
     for name, chunks in secret["data"].items():
         assert all(len(chunk) == 512 for chunk in chunks)
@@ -229,10 +230,23 @@ def test_missing_secret_file_is_named(repo: Path, key_server: KeyServer) -> None
 
 
 def test_binary_file_is_refused(repo: Path, key_server: KeyServer) -> None:
-    binary = repo / "secrets" / "packit" / "dev" / "aws-credentials"
+    binary = repo / "secrets" / "packit" / "dev" / "aws.yml"
     binary.write_bytes(b"\xff\xfe\x00binary")
     result = run("--root", str(repo), "--deployment", "dev")
     assert_refused(result, repo, str(binary), "UTF-8")
+
+
+def test_files_of_optional_components_are_taken_when_present(repo: Path, key_server: KeyServer) -> None:
+    """tokman, Flower, Redis Commander, the consumers are switched on by choice: their files
+    go into the secret when they are there, and their absence is no error."""
+    secrets = repo / "secrets" / "packit" / "dev"
+    optional = [f.name for f in secret_files("packit") if f.optional]
+    assert {"tokman-config.py", "flower.yml", "fedora.toml", "centos.cert"} <= set(optional)
+    (secrets / "flower.yml").unlink()
+    result = run("--root", str(repo), "--deployment", "dev")
+    assert result.returncode == 0, result.stderr
+    data = load_secret(repo / "zuul-secrets" / "packit-dev.yaml")["data"]
+    assert "flower.yml" not in data and "tokman-config.py" in data
 
 
 def test_failed_run_keeps_previous_output(repo: Path, key_server: KeyServer) -> None:

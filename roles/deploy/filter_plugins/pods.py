@@ -6,18 +6,22 @@ import json
 from typing import Any
 
 
-def deploy_secret_volumes(secrets: list[dict]) -> list[dict]:
-    """A volume per file-backed Secret (mapping Secrets are read through env)."""
-    return [{"name": s["name"], "secret": {"secretName": s["name"]}} for s in secrets if not s.get("mapping")]
+def deploy_secret_volumes(pod_secrets: list[dict]) -> list[dict]:
+    """A volume per mounted Secret of deploy_pod_secrets (only the keys the pods use)."""
+    volumes = []
+    for s in pod_secrets:
+        if not s["mount"]:
+            continue
+        secret: dict[str, Any] = {"secretName": s["name"]}
+        if not s["all_keys"]:
+            secret["items"] = s["items"]
+        volumes.append({"name": s["name"], "secret": secret})
+    return volumes
 
 
-def deploy_secret_mounts(secrets: list[dict], root: str = "/secrets") -> list[dict]:
-    """Read-only mounts of deploy_secret_volumes at <root>/<secret name>."""
-    return [
-        {"name": s["name"], "mountPath": f"{root}/{s['name']}", "readOnly": True}
-        for s in secrets
-        if not s.get("mapping")
-    ]
+def deploy_secret_mounts(pod_secrets: list[dict]) -> list[dict]:
+    """Read-only mounts of deploy_secret_volumes at each Secret's mount path."""
+    return [{"name": s["name"], "mountPath": s["mount"], "readOnly": True} for s in pod_secrets if s["mount"]]
 
 
 def deploy_env(mapping: dict[str, Any]) -> list[dict]:
@@ -52,6 +56,16 @@ def deploy_image_trigger(stream_tag: str, container: str) -> str:
     )
 
 
+def deploy_cache_pods(pools: dict[str, dict], names: dict[str, str]) -> list[str]:
+    """The pods of the pools that serve the long-running queue (<statefulset>-<ordinal>)."""
+    return [
+        f"{names[pool]}-{i}"
+        for pool, cfg in pools.items()
+        if "long-running" in cfg["queues"]
+        for i in range(int(cfg["replicas"]))
+    ]
+
+
 class FilterModule:
     def filters(self) -> dict:
         return {
@@ -60,4 +74,5 @@ class FilterModule:
             "deploy_env": deploy_env,
             "deploy_secret_ref": deploy_secret_ref,
             "deploy_image_trigger": deploy_image_trigger,
+            "deploy_cache_pods": deploy_cache_pods,
         }
