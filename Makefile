@@ -74,6 +74,16 @@ render: setup ## Write the manifests deploy would apply to OUT (default rendered
 validate: render ## Render and validate the manifests strictly against the pinned schemas and CRDs
 	$(PYTHON) scripts/validate_manifests.py "$(abspath $(OUT))"
 
+.PHONY: check-contracts
+check-contracts: setup ## Check every container SERVICE/DEPLOYMENT would run against its image's contract (contracts/)
+	$(require_deployment)
+	@mkdir -p -m 0700 rendered; out=$$(mktemp -d "$(CURDIR)/rendered/.contracts-XXXXXX"); \
+	trap 'rm -rf "$$out"' EXIT; \
+	$(ANSIBLE_PLAYBOOK) playbooks/deploy.yml $(ANSIBLE_ARGS) -e deploy_tags="$(TAGS)" -e deploy_render=true \
+		-e render_dir="$$out" -e render_show_secrets=true > "$$out.log" 2>&1 \
+		|| { grep -m1 '^\[ERROR\]' "$$out.log" >&2; rm -f "$$out.log"; exit 2; }; rm -f "$$out.log"; \
+	$(PYTHON) scripts/pod_contract.py "$$out" --service "$(SERVICE)" --deployment "$(DEPLOYMENT)"
+
 .PHONY: cleanup
 cleanup: setup ## Delete what deploy created for SERVICE/DEPLOYMENT (TAGS=a,b), keeping PVCs and their data; prod needs CONFIRM=prod
 	$(require_deployment)

@@ -92,6 +92,7 @@ class View:
     pod: dict
     env: dict[str, str | None] = field(default_factory=dict)   # None: unresolvable reference
     env_errors: list[str] = field(default_factory=list)
+    secret_env: set[str] = field(default_factory=set)          # names whose value comes from a Secret
     files: dict[str, bytes] = field(default_factory=dict)
     mounts: list[Mount] = field(default_factory=list)
     volume_errors: list[str] = field(default_factory=list)
@@ -209,6 +210,8 @@ def _resolve_env(view: View, container: dict, store: Store, ns: str) -> None:
                     continue
                 for k, v in data.items():
                     view.env[prefix + k] = v.decode(errors="replace")
+                    if kind == "secret":
+                        view.secret_env.add(prefix + k)
     for entry in container.get("env") or []:
         name = entry["name"]
         if "valueFrom" not in entry:
@@ -227,6 +230,8 @@ def _resolve_env(view: View, container: dict, store: Store, ns: str) -> None:
                         view.env_errors.append(f"env {name} refers to {label} {ref['name']}, which {what}")
                 else:
                     view.env[name] = data[ref["key"]].decode(errors="replace")
+                    if kind == "secret":
+                        view.secret_env.add(name)
                 break
         else:
             # fieldRef / resourceFieldRef: the API fills them in; a value is there.
@@ -385,7 +390,8 @@ def check_view(view: View, contract: dict, ctx: Context) -> list[str]:
         elif value and "\n" in value and not item.get("multiline"):
             fail(f"environment variable {name} has a line break (a trailing newline of its secret file?)", item)
         elif value and item.get("one_of") and value not in item["one_of"]:
-            fail(f"environment variable {name}={value} is not one of {', '.join(item['one_of'])}", item)
+            shown = "<from a Secret>" if name in view.secret_env else value   # never print a secret
+            fail(f"environment variable {name}={shown} is not one of {', '.join(item['one_of'])}", item)
 
     image_paths = [w["path"] for w in contract.get("writable") or [] if not (w.get("persistent") or w.get("volume"))]
     image_paths += contract.get("image_paths") or []

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from deploytools import DEPLOYMENTS, KINDS, REPO, SERVICES, Renderer, all_objects, run_playbook
+from deploytools import DEPLOYMENTS, KINDS, REPO, SERVICES, Renderer, all_objects, run_make, run_playbook, template_vars
 from pod_contract import (
     Context,
     InputError,
@@ -332,3 +332,38 @@ def test_the_command_line_refuses_redacted_secrets(renderer, capsys):
     assert result.returncode == 0
     assert contract_main([str(out), "--service", "packit", "--deployment", "dev"]) == 2
     assert "Secret values are redacted; render with SHOW_SECRETS=1" in capsys.readouterr().err
+
+
+def test_make_check_contracts_catches_a_config_naming_an_unmounted_path(generated_secrets, tmp_path):
+    """The operator's own files, checked before the cluster is touched; the real-valued render
+    it needs lives only in a 0700 directory under the gitignored rendered/, removed after."""
+    args = {"SERVICE": "packit", "DEPLOYMENT": "dev",
+            "EXTRA_ARGS": f"-e config_vars_file={template_vars('packit', 'dev')}"}
+    good = run_make("check-contracts", SECRETS_DIR=str(generated_secrets["packit"]), **args)
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert "0 problem(s)" in good.stderr
+
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    for f in generated_secrets["packit"].iterdir():
+        (mine / f.name).write_bytes(f.read_bytes())
+    config = (mine / "packit-service.yaml").read_text().replace("/gh-secrets/private-key.pem", "/secrets/app.pem")
+    (mine / "packit-service.yaml").write_text(config)
+    bad = run_make("check-contracts", SECRETS_DIR=str(mine), **args)
+    assert bad.returncode != 0
+    assert ("StatefulSet/packit-worker container packit-worker: /home/packit/.config/packit-service.yaml names "
+            "authentication.github.com.github_app_private_key_path: /secrets/app.pem, which the pod does not mount") in bad.stdout
+    assert not list((REPO / "rendered").glob(".contracts-*")), "the real-valued render was left behind"
+
+
+def test_a_value_from_a_secret_is_never_printed(contract_render, contracts):
+    manifests = copy.deepcopy(contract_render("packit", "prod", "Deployment"))
+    objects = all_objects(manifests)
+    secret = next(o for o in objects if o["kind"] == "Secret" and o["metadata"]["name"] == "postgres-secret")
+    secret["data"]["database-name"] = base64.b64encode(b"s3cret-name").decode()
+    contract = copy.deepcopy(contracts)
+    pg_env = next(e for e in contract["postgres"]["env"] if e["name"] == "POSTGRESQL_DATABASE")
+    pg_env["one_of"] = ["packit"]
+    problems = check_objects(objects, contract, Context("packit", "prod", set(manifests)))
+    assert any("POSTGRESQL_DATABASE=<from a Secret> is not one of packit" in p for p in problems), problems
+    assert not any("s3cret-name" in p for p in problems)
