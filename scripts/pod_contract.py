@@ -440,7 +440,7 @@ def check_view(view: View, contract: dict, ctx: Context) -> list[str]:
     return problems
 
 
-def check_services(objects: list[dict], default_namespace: str = "") -> list[str]:
+def check_services(objects: list[dict]) -> list[str]:
     """Every Service port must reach a port a selected container declares."""
     problems = []
     pods = []
@@ -476,7 +476,7 @@ def check_objects(objects: list[dict], contracts: dict[str, dict], ctx: Context,
             problems.append(f"{view.label}: no image contract names this container (contracts/*.yml)")
             continue
         problems.extend(check_view(view, contract, ctx))
-    return problems + check_services(objects, default_namespace)
+    return problems + check_services(objects)
 
 
 def read_render_dir(directory: Path) -> dict[str, list[dict]]:
