@@ -1,17 +1,20 @@
 #!/usr/bin/env python3
-"""A real Kubernetes control plane on 127.0.0.1 for the tests and local deploys.
+"""A real Kubernetes and OpenShift control plane on 127.0.0.1 for the tests and local deploys.
 
-Builds etcd, kube-apiserver, kube-controller-manager, kube-scheduler and the
-kwok controller from the pinned Go modules in local-cluster/, runs them on
-loopback with TLS, RBAC and static bearer tokens, and bootstraps what the
-deployment expects to find on an OpenShift cluster: the OpenShift API types
-as CRDs, the project namespaces, fake nodes that run pods (kwok), a pool of
-PersistentVolumes, and two identities (`deployer`, admin in the project
-namespaces only, and `norights`, with no bindings).
+Builds etcd, kube-apiserver, kube-controller-manager, kube-scheduler and the kwok
+controller from the pinned Go modules in local-cluster/, and (scripts/local_openshift.py)
+openshift-apiserver, openshift-controller-manager, the DeploymentConfig deployer and
+crane; runs them on loopback with TLS, RBAC and static bearer tokens, next to Debian's
+docker-registry. It bootstraps what the deployment expects to find on an OpenShift cluster:
+the OpenShift API served by openshift-apiserver behind the aggregation layer, the project
+namespaces, fake nodes that run pods (kwok), a pool of PersistentVolumes, a registry that
+mirrors every dev image, and two identities (`deployer`, admin in the project namespaces
+only, and `norights`, with no bindings).
 
 Everything lives in the cache directory (default <repo>/.cache/local-cluster,
-or $LOCAL_CLUSTER_CACHE): binaries keyed by version, PKI, tokens, etcd data,
-logs, pid files, kubeconfigs and connection.yml (Ansible vars for deployer).
+or $LOCAL_CLUSTER_CACHE): binaries keyed by version, PKI, tokens, etcd data, registry
+data, logs, pid files, config files, kubeconfigs and connection.yml (Ansible vars for
+deployer).
 """
 
 from __future__ import annotations
@@ -21,7 +24,6 @@ import contextlib
 import datetime
 import fcntl
 import hashlib
-import ipaddress
 import json
 import os
 import secrets
@@ -37,15 +39,13 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 import requests
 import yaml
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+
+import local_openshift as osh
+import local_pki as pki_files
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 GO_MODULE_DIR = REPO_ROOT / "local-cluster"
 KWOK_MODULE_DIR = GO_MODULE_DIR / "kwok"
-CRD_DIR = REPO_ROOT / "crds" / "openshift"
 
 # Pinned in local-cluster/go.mod and local-cluster/kwok/go.mod; the cache key
 # also hashes those files, so a change of pins rebuilds.
@@ -61,11 +61,22 @@ PORTS = {
     "kube-controller-manager": 46757,
     "kube-scheduler": 46759,
     "kwok": 46747,
+    "registry": 46790,
+    "openshift-apiserver": 46745,
+    "openshift-controller-manager": 46758,
+    "dc-deployer": 46748,
 }
 HOST = "127.0.0.1"
 
 # Start order; stop goes the other way.
-COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
+COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "registry",
+              "openshift-apiserver", "openshift-controller-manager", "dc-deployer")
+OPENSHIFT_COMMANDS = ("openshift-apiserver", "openshift-controller-manager")
+# Debian's docker-registry package (requirements-debian.txt); the cache links it as bin/registry.
+REGISTRY_PROGRAM = "docker-registry"
+# Seconds a component gets to exit on SIGTERM before SIGKILL (the OpenShift controller
+# manager does not handle SIGTERM at all).
+STOP_GRACE = {"openshift-controller-manager": 2.0}
 K8S_COMMANDS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler")
 
 NAMESPACES = ("packit-dev", "packit-dev-sandbox", "stream-dev", "stream-dev-sandbox")
@@ -85,6 +96,9 @@ IDENTITIES = {
     "kube-controller-manager": ("system:kube-controller-manager", ["system:masters"]),
     "kube-scheduler": ("system:kube-scheduler", ["system:masters"]),
     "kwok": ("kwok-controller", ["system:masters"]),
+    "openshift-apiserver": ("system:openshift-apiserver", ["system:masters"]),
+    "openshift-controller-manager": ("system:openshift-controller-manager", ["system:masters"]),
+    "dc-deployer": ("system:dc-deployer", ["system:masters"]),
     "deployer": ("deployer", []),
     "norights": ("norights", []),
 }
@@ -137,6 +151,22 @@ class Layout:
         return self.cache_dir / "kwok.yaml"
 
     @property
+    def registry_data(self) -> Path:
+        return self.cache_dir / "registry-data"
+
+    @property
+    def registry(self) -> str:
+        """host:port of the registry on loopback, as image references name it."""
+        return f"{HOST}:{PORTS['registry']}"
+
+    @property
+    def openshift_crds(self) -> Path:
+        return self.bin_dir / "crds"
+
+    def config_file(self, component: str) -> Path:
+        return self.cache_dir / f"{component}.yaml"
+
+    @property
     def host(self) -> str:
         return f"https://{HOST}:{PORTS['kube-apiserver']}"
 
@@ -180,11 +210,15 @@ def default_cache_dir() -> Path:
 def build_key() -> str:
     """Directory name for the binaries: the versions plus a hash of the pins."""
     digest = hashlib.sha256(k8s_ldflags().encode())
-    for name in ("go.mod", "go.sum"):
-        for module in (GO_MODULE_DIR, KWOK_MODULE_DIR):
+    for module in (GO_MODULE_DIR, KWOK_MODULE_DIR, osh.APISERVER_MODULE_DIR, osh.CONTROLLER_MODULE_DIR,
+                   osh.CRANE_MODULE_DIR, osh.DC_DEPLOYER_MODULE_DIR):
+        for name in ("go.mod", "go.sum", "main.go"):
             path = module / name
             if path.exists():
                 digest.update(path.read_bytes())
+    for patch in osh.PATCH_FILES:
+        digest.update(patch.read_bytes())
+    digest.update(repr(osh.CRD_GLOBS).encode())
     return f"k8s-{KUBERNETES_VERSION}_etcd-{ETCD_VERSION}_kwok-{KWOK_VERSION}_{digest.hexdigest()[:10]}"
 
 
@@ -193,7 +227,8 @@ def build_key() -> str:
 
 
 def binaries_present(layout: Layout) -> bool:
-    return all(layout.binary(name).is_file() for name in (*K8S_COMMANDS, "etcd", "kwok"))
+    return all(layout.binary(name).is_file() for name in (*K8S_COMMANDS, *OPENSHIFT_COMMANDS, "etcd", "kwok",
+                                                          "crane", "dc-deployer")) and layout.openshift_crds.is_dir()
 
 
 def k8s_ldflags() -> str:
@@ -203,9 +238,11 @@ def k8s_ldflags() -> str:
     return " ".join(["-s", "-w"] + [f"-X k8s.io/component-base/version.{k}={v}" for k, v in stamp.items()])
 
 
-def go_build(module_dir: Path, out_dir: Path, packages: Sequence[str], ldflags: str = "-s -w") -> None:
-    env = dict(os.environ, GOFLAGS="-mod=readonly -buildvcs=false")
-    cmd = ["go", "build", "-trimpath", f"-ldflags={ldflags}", "-o", f"{out_dir}/", *packages]
+def go_build(module_dir: Path, out_dir: Path, packages: Sequence[str], ldflags: str = "-s -w",
+             tags: str = "", env_extra: dict | None = None) -> None:
+    env = dict(os.environ, GOFLAGS="-mod=readonly -buildvcs=false", **(env_extra or {}))
+    cmd = ["go", "build", "-trimpath", f"-ldflags={ldflags}", *([f"-tags={tags}"] if tags else []),
+           "-o", f"{out_dir}/", *packages]
     if shutil.which("go") is None:
         raise ClusterError("the Go toolchain (`go`) is not on PATH; install Go 1.26 to build the control plane")
     result = subprocess.run(cmd, cwd=module_dir, env=env, capture_output=True, text=True)
@@ -229,6 +266,18 @@ def build(layout: Layout, force: bool = False) -> float:
                  ldflags=k8s_ldflags())
         print(f"building kwok {KWOK_VERSION} ...", flush=True)
         go_build(KWOK_MODULE_DIR, out, ["sigs.k8s.io/kwok/cmd/kwok"])
+        print(f"building openshift-apiserver {osh.OPENSHIFT_APISERVER_VERSION} ...", flush=True)
+        osh.prepare_sources()
+        go_build(osh.APISERVER_MODULE_DIR, out, ["github.com/openshift/openshift-apiserver/cmd/openshift-apiserver"])
+        print(f"building openshift-controller-manager {osh.OPENSHIFT_CONTROLLER_MANAGER_VERSION} ...", flush=True)
+        go_build(osh.CONTROLLER_MODULE_DIR, out,
+                 ["github.com/openshift/openshift-controller-manager/cmd/openshift-controller-manager"],
+                 tags=osh.CONTROLLER_BUILD_TAGS, env_extra={"GONOSUMDB": osh.GONOSUMDB})
+        print(f"building dc-deployer (github.com/openshift/oc {osh.OC_VERSION}) ...", flush=True)
+        go_build(osh.DC_DEPLOYER_MODULE_DIR, out, ["."])
+        print(f"building crane {osh.CRANE_VERSION} ...", flush=True)
+        go_build(osh.CRANE_MODULE_DIR, out, ["github.com/google/go-containerregistry/cmd/crane"])
+        osh.copy_crds(out)
         if layout.bin_dir.exists():
             shutil.rmtree(layout.bin_dir)
         out.rename(layout.bin_dir)
@@ -246,85 +295,51 @@ def build(layout: Layout, force: bool = False) -> float:
 # PKI, tokens, kubeconfigs
 
 
-def _write_private(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.chmod(path, 0o600)
+_write_private = pki_files.write_private
 
-
-def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
-
-
-def _certificate(subject: str, key: ec.EllipticCurvePrivateKey, issuer: x509.Certificate | None,
-                 issuer_key: ec.EllipticCurvePrivateKey | None, sans: Iterable[x509.GeneralName] = (),
-                 ca: bool = False) -> x509.Certificate:
-    now = datetime.datetime.now(datetime.timezone.utc)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
-    builder = (x509.CertificateBuilder()
-               .subject_name(name)
-               .issuer_name(issuer.subject if issuer else name)
-               .public_key(key.public_key())
-               .serial_number(x509.random_serial_number())
-               .not_valid_before(now - datetime.timedelta(hours=1))
-               .not_valid_after(now + datetime.timedelta(days=3650 if ca else 825))
-               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
-    if ca:
-        builder = builder.add_extension(
-            x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True, content_commitment=False,
-                          key_encipherment=False, data_encipherment=False, key_agreement=False,
-                          encipher_only=False, decipher_only=False), critical=True)
-    else:
-        builder = builder.add_extension(
-            x509.KeyUsage(digital_signature=True, key_encipherment=True, key_cert_sign=False, crl_sign=False,
-                          content_commitment=False, data_encipherment=False, key_agreement=False,
-                          encipher_only=False, decipher_only=False), critical=True)
-        builder = builder.add_extension(x509.ExtendedKeyUsage([x509.ExtendedKeyUsageOID.SERVER_AUTH]),
-                                        critical=False)
-    sans = list(sans)
-    if sans:
-        builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
-    return builder.sign(issuer_key or key, hashes.SHA256())
+# Every certificate of the cluster: serving certificates, etcd's client certificate and
+# the front-proxy client certificate the aggregator presents to openshift-apiserver.
+LEAVES = (
+    pki_files.Leaf("apiserver", "ca", "kube-apiserver",
+                   dns=("localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
+                        "kubernetes.default.svc.cluster.local"), ips=(HOST, SERVICE_FIRST_IP)),
+    pki_files.Leaf("etcd-server", "ca", "etcd", dns=("localhost",), ips=(HOST,), client=True),
+    pki_files.Leaf("etcd-client", "ca", "etcd-client", server=False, client=True),
+    pki_files.Leaf("front-proxy-client", "front-proxy-ca", "front-proxy-client", server=False, client=True),
+    pki_files.Leaf("openshift-apiserver", "ca", "openshift-apiserver",
+                   dns=(f"{osh.SERVICE}.{osh.NAMESPACE}.svc", f"{osh.SERVICE}.{osh.NAMESPACE}.svc.cluster.local",
+                        "localhost"), ips=(HOST,)),
+    pki_files.Leaf("openshift-controller-manager", "ca", "openshift-controller-manager",
+                   dns=("localhost",), ips=(HOST,)),
+    pki_files.Leaf("registry", "ca", "local-registry", dns=("localhost",), ips=(HOST,)),
+)
 
 
 def ensure_pki(layout: Layout) -> None:
-    """CA, API serving cert, service-account key pair and static tokens (kept across restarts)."""
+    """CAs, certificates, service-account key pair and static tokens (kept across restarts)."""
     pki = layout.pki_dir
     pki.mkdir(parents=True, exist_ok=True)
-    if not (pki / "ca.crt").exists():
-        ca_key = ec.generate_private_key(ec.SECP256R1())
-        ca_cert = _certificate("local-cluster-ca", ca_key, None, None, ca=True)
-        _write_private(pki / "ca.key", _key_pem(ca_key))
-        (pki / "ca.crt").write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
-        for stale in ("apiserver.crt", "apiserver.key"):
-            (pki / stale).unlink(missing_ok=True)
-    if not (pki / "apiserver.crt").exists():
-        ca_key = serialization.load_pem_private_key((pki / "ca.key").read_bytes(), None)
-        ca_cert = x509.load_pem_x509_certificate((pki / "ca.crt").read_bytes())
-        key = ec.generate_private_key(ec.SECP256R1())
-        sans = [x509.DNSName(name) for name in ("localhost", "kubernetes", "kubernetes.default",
-                                                 "kubernetes.default.svc",
-                                                 "kubernetes.default.svc.cluster.local")]
-        sans += [x509.IPAddress(ipaddress.ip_address(ip)) for ip in (HOST, SERVICE_FIRST_IP)]
-        cert = _certificate("kube-apiserver", key, ca_cert, ca_key, sans=sans)
-        _write_private(pki / "apiserver.key", _key_pem(key))
-        (pki / "apiserver.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    if not (pki / "sa.key").exists():
-        key = ec.generate_private_key(ec.SECP256R1())
-        _write_private(pki / "sa.key", _key_pem(key))
-        (pki / "sa.pub").write_bytes(key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    for ca in ("ca", "front-proxy-ca"):
+        pki_files.ensure_ca(pki, ca)
+    for leaf in LEAVES:
+        pki_files.ensure_leaf(pki, leaf)
+    pki_files.ensure_service_account_keys(pki)
     shutil.copyfile(pki / "ca.crt", layout.ca_cert)
-    if not layout.tokens_file.exists():
+    if not _tokens_complete(layout):
         lines = []
         for identity, (user, groups) in IDENTITIES.items():
             token = secrets.token_hex(24)
             group_field = f',"{",".join(groups)}"' if groups else ""
             lines.append(f"{token},{user},{identity}{group_field}")
         _write_private(layout.tokens_file, ("\n".join(lines) + "\n").encode())
+
+
+def _tokens_complete(layout: Layout) -> bool:
+    """Every identity has a line in the tokens file (a cache from an older version may lack some)."""
+    if not layout.tokens_file.exists():
+        return False
+    users = {line.split(",")[1] for line in layout.tokens_file.read_text().splitlines() if line.count(",") >= 1}
+    return all(user in users for user, _ in IDENTITIES.values())
 
 
 def write_client_files(layout: Layout) -> None:
@@ -345,9 +360,12 @@ def write_client_files(layout: Layout) -> None:
         "api_key": layout.token("deployer"),
         "ca_cert": str(layout.ca_cert),
         "validate_certs": True,
+        # The ImageStreams import from the registry on loopback, which mirrors every dev image.
+        "image_registry_mirror": layout.registry,
     }
     _write_private(layout.connection_vars,
-                   ("# Ansible vars: connection of the `deployer` identity to the local cluster.\n"
+                   ("# Ansible vars: connection of the `deployer` identity to the local cluster,\n"
+                    "# and the local registry that mirrors the images.\n"
                     + yaml.safe_dump(connection, sort_keys=False)).encode())
 
 
@@ -507,16 +525,20 @@ def kwok_stages() -> list[dict]:
 def component_args(layout: Layout, component: str) -> list[str]:
     pki = layout.pki_dir
     if component == "etcd":
-        client = f"http://{HOST}:{PORTS['etcd']}"
+        client = f"https://{HOST}:{PORTS['etcd']}"
         peer = f"http://{HOST}:{PORTS['etcd-peer']}"
         return [str(layout.binary("etcd")), "--name=local", f"--data-dir={layout.etcd_data}",
                 f"--listen-client-urls={client}", f"--advertise-client-urls={client}",
+                f"--cert-file={pki / 'etcd-server.crt'}", f"--key-file={pki / 'etcd-server.key'}",
+                f"--trusted-ca-file={pki / 'ca.crt'}", "--client-cert-auth=true",
                 f"--listen-peer-urls={peer}", f"--initial-advertise-peer-urls={peer}",
                 f"--initial-cluster=local={peer}", "--auto-compaction-retention=1",
                 "--quota-backend-bytes=4294967296", "--unsafe-no-fsync=true", "--log-level=warn"]
     if component == "kube-apiserver":
         return [str(layout.binary("kube-apiserver")),
-                f"--etcd-servers=http://{HOST}:{PORTS['etcd']}",
+                f"--etcd-servers=https://{HOST}:{PORTS['etcd']}",
+                f"--etcd-cafile={pki / 'ca.crt'}", f"--etcd-certfile={pki / 'etcd-client.crt'}",
+                f"--etcd-keyfile={pki / 'etcd-client.key'}",
                 f"--bind-address={HOST}", f"--advertise-address={HOST}",
                 f"--secure-port={PORTS['kube-apiserver']}",
                 f"--tls-cert-file={pki / 'apiserver.crt'}", f"--tls-private-key-file={pki / 'apiserver.key'}",
@@ -529,6 +551,15 @@ def component_args(layout: Layout, component: str) -> list[str]:
                 f"--service-cluster-ip-range={SERVICE_CIDR}",
                 # Endpoints of the `kubernetes` Service may not be loopback addresses.
                 "--endpoint-reconciler-type=none",
+                # Aggregation: the proxy client certificate and the request headers that
+                # openshift-apiserver trusts (front-proxy CA only).
+                f"--requestheader-client-ca-file={pki / 'front-proxy-ca.crt'}",
+                "--requestheader-allowed-names=front-proxy-client",
+                "--requestheader-username-headers=X-Remote-User",
+                "--requestheader-group-headers=X-Remote-Group",
+                "--requestheader-extra-headers-prefix=X-Remote-Extra-",
+                f"--proxy-client-cert-file={pki / 'front-proxy-client.crt'}",
+                f"--proxy-client-key-file={pki / 'front-proxy-client.key'}",
                 "--allow-privileged=true", "--enable-priority-and-fairness=false",
                 "--profiling=false", f"--cert-dir={pki}", "--v=1"]
     if component == "kube-controller-manager":
@@ -555,7 +586,59 @@ def component_args(layout: Layout, component: str) -> list[str]:
                 f"--node-ip={HOST}", f"--cidr={POD_CIDR}",
                 f"--server-address={HOST}:{PORTS['kwok']}",
                 "--node-lease-duration-seconds=40"]
+    if component == "registry":
+        return [str(layout.binary("registry")), "serve", str(layout.config_file("registry"))]
+    if component == "openshift-apiserver":
+        kubeconfig = str(layout.kubeconfig(component))
+        return [str(layout.binary(component)), "start", f"--config={layout.config_file(component)}",
+                f"--authentication-kubeconfig={kubeconfig}", f"--authorization-kubeconfig={kubeconfig}",
+                "--v=1"]
+    if component == "openshift-controller-manager":
+        return [str(layout.binary(component)), "start", f"--config={layout.config_file(component)}", "--v=1"]
+    if component == "dc-deployer":
+        return [str(layout.binary(component)), f"--kubeconfig={layout.kubeconfig(component)}",
+                f"--health-address={HOST}:{PORTS[component]}"]
     raise ClusterError(f"unknown component {component!r}; choose from {', '.join(COMPONENTS)}")
+
+
+def write_component_configs(layout: Layout) -> None:
+    """Config files of the registry and the two OpenShift servers, and the registry's link."""
+    pki = layout.pki_dir
+    etcd = f"https://{HOST}:{PORTS['etcd']}"
+    osh.write_yaml(layout.config_file("openshift-apiserver"), osh.apiserver_config(
+        pki, layout.kubeconfig("openshift-apiserver"), etcd, f"{HOST}:{PORTS['openshift-apiserver']}"))
+    osh.write_yaml(layout.config_file("openshift-controller-manager"), osh.controller_config(
+        pki, layout.kubeconfig("openshift-controller-manager"), f"{HOST}:{PORTS['openshift-controller-manager']}"))
+    layout.registry_data.mkdir(parents=True, exist_ok=True)
+    osh.write_yaml(layout.config_file("registry"), osh.registry_config(pki, layout.registry_data,
+                                                                       layout.registry))
+    program = shutil.which(REGISTRY_PROGRAM)
+    if program is None:
+        raise ClusterError(f"{REGISTRY_PROGRAM} is not installed: run `make system-deps` as root "
+                           "(Debian package docker-registry, pinned in requirements-debian.txt)")
+    # A copy, not a link: every process of the cluster runs an executable of the cache.
+    copy = layout.binary("registry")
+    source = Path(program).resolve()
+    if copy.is_symlink() or not copy.exists() or copy.stat().st_size != source.stat().st_size \
+            or copy.stat().st_mtime_ns != source.stat().st_mtime_ns:
+        copy.unlink(missing_ok=True)
+        shutil.copy2(source, copy)
+
+
+def release_leader_lock(layout: Layout) -> None:
+    """Delete the controller manager's lock left by a stopped process, so that a new one
+    leads at once instead of waiting out the old lease."""
+    from kubernetes import client
+    from kubernetes.client.exceptions import ApiException
+
+    api = api_client(layout, layout.token("admin"))
+    for delete in (client.CoreV1Api(api).delete_namespaced_config_map,
+                   client.CoordinationV1Api(api).delete_namespaced_lease):
+        try:
+            delete(osh.LEADER_LOCK, osh.CONTROLLER_NAMESPACE)
+        except ApiException as exc:
+            if exc.status != 404:
+                raise
 
 
 def read_pid(layout: Layout, component: str) -> int | None:
@@ -606,11 +689,12 @@ def start_component(layout: Layout, component: str) -> int:
     layout.log_dir.mkdir(parents=True, exist_ok=True)
     layout.run_dir.mkdir(parents=True, exist_ok=True)
     args = component_args(layout, component)
+    env = dict(os.environ, **(osh.import_ca_env(layout.pki_dir) if component == "openshift-apiserver" else {}))
     with open(layout.log_file(component), "ab") as log:
         log.write(f"\n==== {datetime.datetime.now().isoformat()} starting {component}\n".encode())
         log.flush()
         proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                cwd=layout.cache_dir, start_new_session=True)
+                                cwd=layout.cache_dir, start_new_session=True, env=env)
     layout.pid_file(component).write_text(f"{proc.pid}\n")
     # Until exec() the child still shows our own command line; wait for it.
     deadline = time.monotonic() + 5
@@ -626,7 +710,7 @@ def stop_component(layout: Layout, component: str, timeout: float = 20.0) -> Non
     pid = read_pid(layout, component)
     if pid is None:
         return
-    _terminate(pid, timeout)
+    _terminate(pid, STOP_GRACE.get(component, timeout))
     layout.pid_file(component).unlink(missing_ok=True)
 
 
@@ -695,9 +779,23 @@ def api_healthy(layout: Layout) -> bool:
         return False
 
 
+def _etcd_healthy(layout: Layout) -> bool:
+    pki = layout.pki_dir
+    return requests.get(f"https://{HOST}:{PORTS['etcd']}/health", verify=str(pki / "ca.crt"),
+                        cert=(str(pki / "etcd-client.crt"), str(pki / "etcd-client.key")), timeout=3).ok
+
+
 def wait_component(layout: Layout, component: str, timeout: float = 120.0) -> None:
+    ca = str(layout.ca_cert)
     if component == "etcd":
-        _wait("etcd", lambda: _http_ok(f"http://{HOST}:{PORTS['etcd']}/health"), timeout, layout, component)
+        _wait("etcd", lambda: _etcd_healthy(layout), timeout, layout, component)
+    elif component == "registry":
+        _wait("registry", lambda: _http_ok(f"https://{layout.registry}/v2/", verify=ca), timeout, layout, component)
+    elif component == "dc-deployer":
+        _wait(component, lambda: _http_ok(f"http://{HOST}:{PORTS[component]}/healthz"), timeout, layout, component)
+    elif component in OPENSHIFT_COMMANDS:
+        _wait(component, lambda: _http_ok(f"https://{HOST}:{PORTS[component]}/healthz", verify=ca), timeout,
+              layout, component)
     elif component == "kube-apiserver":
         _wait("kube-apiserver", lambda: api_healthy(layout), timeout, layout, component)
     elif component in ("kube-controller-manager", "kube-scheduler"):
@@ -748,47 +846,101 @@ def _create_if_missing(create: Callable[[], object]) -> None:
             raise
 
 
-def bootstrap(layout: Layout) -> None:
+def bootstrap_openshift_prerequisites(layout: Layout) -> None:
+    """What openshift-apiserver and the controller manager need before they start: the
+    OpenShift config/quota/security CRDs, the cluster config objects, their namespaces,
+    the aggregation Service and APIServices, and rights for the controllers' accounts."""
     from kubernetes import client
 
     api = api_client(layout, layout.token("admin"))
     ext = client.ApiextensionsV1Api(api)
     core = client.CoreV1Api(api)
     rbac = client.RbacAuthorizationV1Api(api)
+    custom = client.CustomObjectsApi(api)
 
-    crd_names = []
-    for path in sorted(CRD_DIR.glob("*.yaml")):
-        body = yaml.safe_load(path.read_text())
-        name = body["metadata"]["name"]
-        crd_names.append(name)
+    # Caches of earlier versions served the OpenShift types as CRDs: those would shadow the
+    # real server's groups (the aggregator keeps a CRD group local), so they go, with their objects.
+    served = {f"{group}.openshift.io" for group in osh.API_GROUPS}
+    legacy = [crd.metadata.name for crd in ext.list_custom_resource_definition().items if crd.spec.group in served]
+    for name in legacy:
+        ext.delete_custom_resource_definition(name)
+    wait_for(lambda: not any(crd.spec.group in served for crd in ext.list_custom_resource_definition().items),
+             60, "the CRDs of the OpenShift groups to go: " + ", ".join(legacy))
+    crd_names = osh.install_crds(ext, layout.openshift_crds, _create_or_replace)
+    for namespace in (*NAMESPACES, osh.NAMESPACE, osh.INFRA_NAMESPACE, osh.CONTROLLER_NAMESPACE):
+        labels = {"local-cluster/project": "true"} if namespace in NAMESPACES else {}
+        _create_if_missing(lambda namespace=namespace, labels=labels: core.create_namespace(
+            {"metadata": {"name": namespace, "labels": labels}}))
+    wait_for(lambda: _crds_established(ext, crd_names), 60, "OpenShift config CRDs to be established")
+    for plural, group_version, body in osh.cluster_config_objects():
+        group, version = group_version.split("/")
+        _create_if_missing(lambda group=group, version=version, plural=plural, body=body:
+                           custom.create_cluster_custom_object(group, version, plural, body))
+    # The controllers act through service accounts of openshift-infra (token requests).
+    body = {"metadata": {"name": "local-cluster:openshift-infra"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group",
+                          "name": f"system:serviceaccounts:{osh.INFRA_NAMESPACE}"}]}
+    _create_or_replace(lambda: rbac.create_cluster_role_binding(body),
+                       lambda: rbac.replace_cluster_role_binding(body["metadata"]["name"], body))
+    for body in osh.aggregation_objects(layout.ca_cert.read_bytes(), PORTS["openshift-apiserver"]):
+        if body["kind"] == "Service":
+            _create_or_replace(lambda body=body: core.create_namespaced_service(osh.NAMESPACE, body),
+                               lambda body=body: core.patch_namespaced_service(osh.SERVICE, osh.NAMESPACE, body))
+        else:
+            # Replaced whole, so that no `automanaged` label of a CRD-era object survives
+            # (the aggregator's autoregistration would point it back at the CRDs).
+            name = body["metadata"]["name"]
 
-        def replace(name: str = name, body: dict = body) -> None:
-            body["metadata"]["resourceVersion"] = ext.read_custom_resource_definition(name).metadata.resource_version
-            ext.replace_custom_resource_definition(name, body)
+            def replace(body: dict = body, name: str = name) -> None:
+                current = custom.get_cluster_custom_object("apiregistration.k8s.io", "v1", "apiservices", name)
+                body = dict(body, metadata=dict(body["metadata"],
+                                                resourceVersion=current["metadata"]["resourceVersion"]))
+                custom.replace_cluster_custom_object("apiregistration.k8s.io", "v1", "apiservices", name, body)
 
-        _create_or_replace(lambda body=body: ext.create_custom_resource_definition(body), replace)
+            _create_or_replace(
+                lambda body=body: custom.create_cluster_custom_object("apiregistration.k8s.io", "v1",
+                                                                      "apiservices", body), replace)
 
-    for namespace in NAMESPACES:
-        _create_if_missing(lambda namespace=namespace: core.create_namespace(
-            {"metadata": {"name": namespace, "labels": {"local-cluster/project": "true"}}}))
 
-    openshift_rules = [
-        {"apiGroups": ["route.openshift.io"], "resources": ["routes", "routes/status", "routes/custom-host"]},
-        {"apiGroups": ["image.openshift.io"],
-         "resources": ["imagestreams", "imagestreams/status", "imagestreamimports"]},
-        {"apiGroups": ["apps.openshift.io"],
-         "resources": ["deploymentconfigs", "deploymentconfigs/scale", "deploymentconfigs/status"]},
-    ]
+def wait_openshift_api(layout: Layout, timeout: float = 120.0) -> None:
+    from kubernetes import client
+
+    custom = client.CustomObjectsApi(api_client(layout, layout.token("admin")))
+    waiting: list[str] = []
+
+    def available() -> bool:
+        if read_pid(layout, "openshift-apiserver") is None:
+            raise ClusterError(f"openshift-apiserver exited during start; see "
+                               f"{layout.log_file('openshift-apiserver')}")
+        waiting[:] = osh.api_services_available(custom)
+        return not waiting
+
+    try:
+        wait_for(available, timeout, "the OpenShift APIServices to become Available")
+    except ClusterError as exc:
+        raise ClusterError(f"{exc} (still waiting: {', '.join(waiting)}); see "
+                           f"{layout.log_file('openshift-apiserver')}") from None
+
+
+def bootstrap(layout: Layout) -> None:
+    from kubernetes import client
+
+    api = api_client(layout, layout.token("admin"))
+    core = client.CoreV1Api(api)
+    rbac = client.RbacAuthorizationV1Api(api)
+
     write_verbs = ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"]
     read_verbs = ["get", "list", "watch"]
-    for name, labels, verbs in (
+    for name, labels, rules, verbs in (
         ("local-cluster:openshift-types:edit",
          {"rbac.authorization.k8s.io/aggregate-to-admin": "true",
-          "rbac.authorization.k8s.io/aggregate-to-edit": "true"}, write_verbs),
-        ("local-cluster:openshift-types:view", {"rbac.authorization.k8s.io/aggregate-to-view": "true"}, read_verbs),
+          "rbac.authorization.k8s.io/aggregate-to-edit": "true"}, osh.EDIT_RULES, write_verbs),
+        ("local-cluster:openshift-types:view", {"rbac.authorization.k8s.io/aggregate-to-view": "true"},
+         osh.READ_RULES, read_verbs),
     ):
         body = {"metadata": {"name": name, "labels": labels},
-                "rules": [dict(rule, verbs=verbs) for rule in openshift_rules]}
+                "rules": [dict(rule, verbs=verbs) for rule in rules]}
         _create_or_replace(lambda body=body: rbac.create_cluster_role(body),
                            lambda name=name, body=body: rbac.replace_cluster_role(name, body))
     for namespace in NAMESPACES:
@@ -802,13 +954,37 @@ def bootstrap(layout: Layout) -> None:
 
     ensure_volumes(core)
     ensure_nodes(core)
-    wait_for(lambda: _crds_established(ext, crd_names), 60, "OpenShift CRDs to be established")
+    ensure_images(layout)
     wait_for(lambda: _nodes_ready(core), 90, "kwok nodes to become Ready")
     wait_for(lambda: _default_service_accounts(core), 90, "default service accounts in the project namespaces")
     # RBAC settles after the API server reports ready (bootstrap roles, then aggregation of the
     # OpenShift types into admin): wait until the deployer really has what a deploy needs.
     deployer = client.AuthorizationV1Api(api_client(layout, layout.token("deployer")))
     wait_for(lambda: _deployer_ready(deployer), 90, "the deployer's permissions (RBAC bootstrap and aggregation)")
+
+
+def ensure_images(layout: Layout) -> list[str]:
+    """Push a test image for every image reference of the dev deployments that the registry
+    does not hold yet; returns the references pushed."""
+    pushed = []
+    for reference in osh.dev_image_references():
+        if not osh.image_present(layout.binary("crane"), layout.ca_cert, layout.registry, reference):
+            osh.push_image(layout.binary("crane"), layout.ca_cert, layout.registry, reference, 0,
+                           layout.cache_dir / "tmp")
+            pushed.append(reference)
+    return pushed
+
+
+def push_new_digest(layout: Layout, reference: str) -> str:
+    """Push a new image (new digest) under `reference` in the local registry; returns the digest."""
+    generation = time.time_ns()
+    return osh.push_image(layout.binary("crane"), layout.ca_cert, layout.registry, reference, generation,
+                          layout.cache_dir / "tmp")
+
+
+def registry_digest(layout: Layout, reference: str) -> str:
+    return osh.crane(layout.binary("crane"), layout.ca_cert, ["digest", osh.mirror_reference(layout.registry,
+                                                                                             reference)])
 
 
 def recycle_volumes(layout: Layout) -> None:
@@ -925,11 +1101,18 @@ def _start(layout: Layout) -> bool:
     build(layout)
     ensure_pki(layout)
     write_client_files(layout)
+    write_component_configs(layout)
     layout.kwok_config.write_text(yaml.safe_dump_all(kwok_stages(), sort_keys=False))
     try:
         for component in COMPONENTS:
+            if component == "openshift-apiserver":
+                bootstrap_openshift_prerequisites(layout)
+            if component == "openshift-controller-manager" and read_pid(layout, component) is None:
+                release_leader_lock(layout)
             start_component(layout, component)
             wait_component(layout, component)
+            if component == "openshift-apiserver":
+                wait_openshift_api(layout)
         bootstrap(layout)
     except Exception:
         _stop(layout, quiet=True)

@@ -3,8 +3,8 @@
 
 Kubernetes kinds are checked against schemas/kubernetes.json (extracted from the pinned
 Kubernetes release by update_k8s_schemas.py); OpenShift kinds against the
-openAPIV3Schema of the CRDs in crds/openshift/, the same files the local control plane
-registers. Strict: a field the schema does not define is an error, as with the API
+openAPIV3Schema of the CRDs in crds/openshift/ (for this offline check only: the local
+control plane serves the real OpenShift API, which validates again). Strict: a field the schema does not define is an error, as with the API
 server's fieldValidation=Strict. CEL rules (x-kubernetes-validations) are left to the API
 server.
 

@@ -117,3 +117,8 @@ def test_cleanup_on_prod_needs_the_deployment_named(tmp_path, secrets_dir, confi
     line = assert_refused(result, out, "make cleanup on prod deletes the running service (PVCs stay)")
     assert "CONFIRM=prod make cleanup DEPLOYMENT=prod" in line
     assert "TASK [deploy : Cleanup |" not in result.stdout, "a cleanup task ran"
+
+
+def test_registry_mirror_with_a_scheme_is_refused(tmp_path, secrets_dir):
+    result, out = render(tmp_path, secrets_dir, EXTRA="-e image_registry_mirror=https://mirror.example.com")
+    assert_refused(result, out, "image_registry_mirror=https://mirror.example.com is not host[:port][/path]")

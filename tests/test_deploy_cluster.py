@@ -8,8 +8,10 @@ DeploymentConfig mode, cleanup.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +87,44 @@ def is_subset(want: Any, have: Any, path: str = "") -> list[str]:
     return []
 
 
+def stream_images(admin, namespace: str) -> dict[str, str]:
+    """<stream>:<tag> -> the image reference the tag resolves to now (status)."""
+    resource = admin.resources.get(api_version="image.openshift.io/v1", kind="ImageStream")
+    found = {}
+    for stream in resource.get(namespace=namespace).to_dict()["items"]:
+        for tag in (stream.get("status") or {}).get("tags") or []:
+            if tag.get("items"):
+                found[f"{stream['metadata']['name']}:{tag['tag']}"] = tag["items"][0]["dockerImageReference"]
+    return found
+
+
+def triggered(obj: dict) -> list[tuple[dict, str]]:
+    """(container, stream tag) of each container an image trigger of `obj` manages."""
+    pods = {"CronJob": lambda o: o["spec"]["jobTemplate"]["spec"]["template"]["spec"]}.get(
+        obj["kind"], lambda o: o["spec"]["template"]["spec"])
+    containers = {c["name"]: c for c in pods(obj)["containers"]}
+    if obj["kind"] == "DeploymentConfig":
+        return [(containers[name], t["imageChangeParams"]["from"]["name"]) for t in obj["spec"]["triggers"]
+                if t["type"] == "ImageChange" for name in t["imageChangeParams"]["containerNames"]]
+    triggers = json.loads((obj["metadata"].get("annotations") or {}).get("image.openshift.io/triggers", "[]"))
+    return [(containers[re.search(r'@\.name=="([^"]+)"', t["fieldPath"]).group(1)], t["from"]["name"])
+            for t in triggers]
+
+
+def follow_streams(admin, obj: dict, have: dict) -> dict:
+    """The rendered object with each triggered image replaced by the one the trigger
+    controller must have set (the stream tag's image), after checking that it did."""
+    if obj["kind"] not in (*WORKLOAD_KINDS, "CronJob", "DeploymentConfig"):
+        return obj
+    want = json.loads(json.dumps(obj))
+    images = stream_images(admin, obj["metadata"]["namespace"])
+    live = dict((c["name"], c["image"]) for c, _ in triggered(have))
+    for container, stream_tag in triggered(want):
+        assert live[container["name"]] == images[stream_tag], (ref(obj), container["name"], stream_tag)
+        container["image"] = images[stream_tag]
+    return want
+
+
 @pytest.mark.parametrize("service", ["packit", "stream"])
 def test_full_deploy(local_cluster, admin, deploy_secrets, tmp_path, service):
     result = make(local_cluster, "deploy", service, deploy_secrets)
@@ -95,6 +135,7 @@ def test_full_deploy(local_cluster, admin, deploy_secrets, tmp_path, service):
         have = live(admin, obj)
         if obj["kind"] == "Secret":
             continue  # rendered redacted; the real values are checked below
+        obj = follow_streams(admin, obj, have)
         assert is_subset(obj.get("spec", obj.get("data", {})), have.get("spec", have.get("data", {}))) == [], ref(obj)
         assert is_subset(obj["metadata"]["labels"], have["metadata"]["labels"]) == []
     pg = live(admin, {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "postgres-secret", "namespace": f"{service}-dev"}})
@@ -139,21 +180,91 @@ def test_partial_deploy_touches_only_its_component(local_cluster, admin, deploy_
     assert make(local_cluster, "deploy", "packit", deploy_secrets, TAGS="redis").returncode == 0
 
 
-def test_new_image_rolls_out_exactly_its_users(local_cluster, admin, deploy_secrets, tmp_path):
-    objects = all_objects(rendered(local_cluster, "packit", deploy_secrets, tmp_path))
-    before = generations(admin, objects)
+FOLLOWER_KINDS = (*WORKLOAD_KINDS, "CronJob")
+
+
+def followers(admin, namespace: str, instance: str) -> dict[str, int]:
+    """kind/name -> generation of every Deployment, StatefulSet and CronJob of the deployment."""
+    found = {}
+    for api_version, kind in (("apps/v1", "Deployment"), ("apps/v1", "StatefulSet"), ("batch/v1", "CronJob")):
+        resource = admin.resources.get(api_version=api_version, kind=kind)
+        for obj in resource.get(namespace=namespace, label_selector=f"app.kubernetes.io/instance={instance}").items:
+            found[f"{kind}/{obj.metadata.name}"] = obj.metadata.generation
+    return found
+
+
+def settled_changes(admin, namespace: str, instance: str, before: dict[str, int], expected: set[str],
+                    timeout: float = 90) -> set[str]:
+    """Wait until every expected workload changed generation, let the controllers settle, and
+    return what changed (so that anything else that moved shows up too)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        now = followers(admin, namespace, instance)
+        if {k for k in before if before[k] != now.get(k)} >= expected:
+            break
+        time.sleep(0.5)
+    time.sleep(3)
+    now = followers(admin, namespace, instance)
+    return {k for k in before if before[k] != now.get(k)}
+
+
+def test_new_image_source_rolls_out_exactly_its_users(local_cluster, admin, deploy_secrets, tmp_path):
+    """Another registry reference in `images` changes the stream's spec; the stream imports it
+    and the trigger controller rolls out the worker and beat (both follow packit-worker)."""
+    canary = "quay.io/packit/packit-worker:canary"
+    digest = local_cluster.push_image(canary)
+    assert make(local_cluster, "deploy", "packit", deploy_secrets).returncode == 0  # this session's secrets
+    before = followers(admin, "packit-dev", "packit-dev")
     images = yaml.safe_load((REPO / "roles/deploy/defaults/main/images.yml").read_text())["images"]
-    images["packit-worker"] = "quay.io/packit/packit-worker:canary"
+    images["packit-worker"] = canary
     result = make(local_cluster, "deploy", "packit", deploy_secrets, "-e '" + json.dumps({"images": images}) + "'")
     assert result.returncode == 0, result.stdout[-3000:]
-    after = generations(admin, objects)
-    assert {n for n in before if before[n] != after[n]} == {"packit-worker", "packit-service-beat"}
-    worker = live(admin, next(o for o in objects if o["kind"] == "StatefulSet"))
-    assert worker["spec"]["template"]["spec"]["containers"][0]["image"] == "quay.io/packit/packit-worker:canary"
-    assert worker["status"]["readyReplicas"] == worker["spec"]["replicas"]
-    stream = live(admin, next(o for o in objects if o["kind"] == "ImageStream" and o["metadata"]["name"] == "packit-worker"))
-    assert stream["spec"]["tags"][0]["from"]["name"] == "quay.io/packit/packit-worker:canary"
+    assert settled_changes(admin, "packit-dev", "packit-dev", before,
+                           {"StatefulSet/packit-worker", "Deployment/packit-service-beat"}) \
+        == {"StatefulSet/packit-worker", "Deployment/packit-service-beat"}
+    worker = live(admin, {"apiVersion": "apps/v1", "kind": "StatefulSet",
+                          "metadata": {"name": "packit-worker", "namespace": "packit-dev"}})
+    assert worker["spec"]["template"]["spec"]["containers"][0]["image"] == \
+        f"{local_cluster.mirror(canary).rsplit(':', 1)[0]}@{digest}"
+    stream = live(admin, {"apiVersion": "image.openshift.io/v1", "kind": "ImageStream",
+                          "metadata": {"name": "packit-worker", "namespace": "packit-dev"}})
+    assert stream["spec"]["tags"][0]["from"]["name"] == local_cluster.mirror(canary)
     assert make(local_cluster, "deploy", "packit", deploy_secrets).returncode == 0
+
+
+def test_scheduled_import_rolls_out_exactly_the_followers(local_cluster, admin):
+    """dev imports on a schedule: a new digest in the registry reaches exactly the workloads
+    that follow that stream, with no command run."""
+    before = followers(admin, "packit-dev", "packit-dev")
+    local_cluster.push_image("quay.io/packit/packit-worker:stg")
+    assert settled_changes(admin, "packit-dev", "packit-dev", before,
+                           {"StatefulSet/packit-worker", "Deployment/packit-service-beat"}) \
+        == {"StatefulSet/packit-worker", "Deployment/packit-service-beat"}
+
+
+def test_import_images_rolls_out_exactly_the_followers(local_cluster, admin, deploy_secrets):
+    """Without scheduled import (prod's setting) a new digest stays in the registry until
+    make import-images; then exactly the followers of the imported streams roll out,
+    the import CronJob included."""
+    settings = "-e image_scheduled_import=false -e with_import_images_cron=true"
+    try:
+        deployed = make(local_cluster, "deploy", "packit", deploy_secrets, settings)
+        assert deployed.returncode == 0, deployed.stdout[-3000:]
+        before = followers(admin, "packit-dev", "packit-dev")
+        assert "CronJob/import-images" in before
+        for reference in ("quay.io/packit/packit-service:stg", "quay.io/packit/deployment-jobs:latest"):
+            local_cluster.push_image(reference)
+        time.sleep(3 * 10 + 2)  # three scheduled-import intervals of the local cluster
+        assert followers(admin, "packit-dev", "packit-dev") == before
+        result = make(local_cluster, "import-images", "packit", deploy_secrets, IMAGES="packit-service,deployment-jobs")
+        assert result.returncode == 0, result.stdout[-3000:]
+        assert "packit-service:dev <- " in result.stdout and "(imported)" in result.stdout
+        assert settled_changes(admin, "packit-dev", "packit-dev", before,
+                               {"Deployment/packit-service", "CronJob/import-images"}) \
+            == {"Deployment/packit-service", "CronJob/import-images"}
+    finally:
+        make(local_cluster, "cleanup", "packit", deploy_secrets, TAGS="import-images-cron")
+        assert make(local_cluster, "deploy", "packit", deploy_secrets).returncode == 0
 
 
 def test_changed_certificate_restarts_exactly_its_users(local_cluster, admin, deploy_secrets, tmp_path):
@@ -245,25 +356,54 @@ def test_workload_that_never_gets_ready_fails_with_a_clear_message(local_cluster
     assert healed.returncode == 0, healed.stdout[-3000:]
 
 
-def test_deploymentconfig_mode_is_accepted(local_cluster, admin, deploy_secrets, tmp_path):
-    """DeploymentConfigs are CRDs here (no OpenShift controller rolls them out), so the run
-    proves the API server accepts them and does not wait for rollouts."""
-    extra = "-e workload_kind=DeploymentConfig -e deploy_wait=false"
+def test_deploymentconfig_mode_rolls_out(local_cluster, admin, deploy_secrets, tmp_path):
+    """DeploymentConfig mode: the real DeploymentConfig controller makes version 1 of each,
+    the deployer work (dc-deployer on the local cluster) completes it, the deploy waits for
+    that; a second run changes nothing; a new image in a stream rolls out version 2 of
+    exactly its followers."""
+    extra = "-e workload_kind=DeploymentConfig"
     objects = all_objects(rendered(local_cluster, "stream", deploy_secrets, tmp_path, extra))
     dcs = [o for o in objects if o["kind"] == "DeploymentConfig"]
     assert dcs
+    resource = admin.resources.get(api_version="apps.openshift.io/v1", kind="DeploymentConfig")
+    plain = [o for o in all_objects(rendered(local_cluster, "stream", deploy_secrets, tmp_path / "plain"))
+             if o["kind"] in WORKLOAD_KINDS]
     try:
+        for workload in plain:  # the same names as Deployments/StatefulSets would select the same pods
+            admin.resources.get(api_version=workload["apiVersion"], kind=workload["kind"]).delete(
+                name=workload["metadata"]["name"], namespace=workload["metadata"]["namespace"])
         result = make(local_cluster, "deploy", "stream", deploy_secrets, extra)
         assert result.returncode == 0, result.stdout[-3000:]
         for dc in dcs:
             have = live(admin, dc)
-            assert is_subset(dc["spec"], have["spec"]) == [], dc["metadata"]["name"]
+            want = follow_streams(admin, dc, have)
+            assert is_subset(want["spec"], have["spec"]) == [], dc["metadata"]["name"]
+            assert have["status"]["latestVersion"] >= 1
+            assert have["status"]["readyReplicas"] == dc["spec"]["replicas"], dc["metadata"]["name"]
+        versions = {dc["metadata"]["name"]: live(admin, dc)["status"]["latestVersion"] for dc in dcs}
         again = make(local_cluster, "deploy", "stream", deploy_secrets, extra)
         assert recap(again)["changed"] == 0
+        assert {dc["metadata"]["name"]: live(admin, dc)["status"]["latestVersion"] for dc in dcs} == versions
+
+        local_cluster.push_image("quay.io/packit/hardly:stg")
+        followers_of_worker = {"packit-worker", "packit-service-beat"}
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            now = {dc["metadata"]["name"]: live(admin, dc) for dc in dcs}
+            if all(now[n]["status"]["latestVersion"] == versions[n] + 1
+                   and now[n]["status"].get("readyReplicas") == now[n]["spec"]["replicas"]
+                   for n in followers_of_worker if n in now):
+                break
+            time.sleep(1)
+        time.sleep(3)
+        moved = {n for n in versions if live(admin, next(d for d in dcs if d["metadata"]["name"] == n))
+                 ["status"]["latestVersion"] != versions[n]}
+        assert moved == followers_of_worker & set(versions)
     finally:
-        resource = admin.resources.get(api_version="apps.openshift.io/v1", kind="DeploymentConfig")
         for dc in dcs:
-            resource.delete(name=dc["metadata"]["name"], namespace=dc["metadata"]["namespace"])
+            with contextlib.suppress(NotFoundError):
+                resource.delete(name=dc["metadata"]["name"], namespace=dc["metadata"]["namespace"])
+        assert make(local_cluster, "deploy", "stream", deploy_secrets).returncode == 0
 
 
 def test_cleanup_keeps_the_data(local_cluster, admin, deploy_secrets, tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import subprocess
 import sys
@@ -54,6 +55,7 @@ def test_outputs_are_written(local_cluster):
         "api_key": local_cluster.deployer_token,
         "ca_cert": str(local_cluster.ca_cert),
         "validate_certs": True,
+        "image_registry_mirror": local_cluster.registry,
     }
     assert Path(connection["ca_cert"]).is_absolute() and Path(connection["ca_cert"]).is_file()
     for path in (local_cluster.connection_vars, local_cluster.admin_kubeconfig,
@@ -114,8 +116,10 @@ def test_route_schema_is_enforced(local_cluster):
         "port": {"targetPort": "http"},
         "tls": {"termination": "edge", "insecureEdgeTerminationPolicy": "Redirect"},
     }))
-    assert created["spec"]["to"]["weight"] == 100  # defaulted like on OpenShift
+    assert created["spec"]["to"]["weight"] == 100  # defaulted by openshift-apiserver
     assert created["spec"]["wildcardPolicy"] == "None"
+    defaulted = _create_route(api, _route(f"{name}-default", {"to": {"kind": "Service", "name": "packit-service"}}))
+    assert defaulted["spec"]["host"] == f"{name}-default-{NAMESPACE}.apps.local-cluster.test"
 
     with pytest.raises(ApiException) as bad_enum:
         _create_route(api, _route(f"{name}-enum", {
@@ -129,7 +133,7 @@ def test_route_schema_is_enforced(local_cluster):
     with pytest.raises(ApiException) as missing:
         _create_route(api, _route(f"{name}-missing", {"host": "packit.example.com"}))
     assert missing.value.status == 422
-    assert "spec.to" in missing.value.body and "Required value" in missing.value.body
+    assert "spec.to.name: Required value" in missing.value.body
 
     with pytest.raises(ApiException) as bad_host:
         _create_route(api, _route(f"{name}-host", {"host": "-not_a.host",
@@ -143,52 +147,84 @@ def test_route_schema_is_enforced(local_cluster):
             "tls": {"termination": "passthrough"},
         }))
     assert cross_field.value.status == 422
-    assert "not allowed when spec.tls.termination is passthrough" in cross_field.value.body
+    assert "passthrough termination does not support paths" in cross_field.value.body
 
-    client.CustomObjectsApi(api).delete_namespaced_custom_object("route.openshift.io", "v1", NAMESPACE, "routes",
-                                                                 name)
+    for route in (name, f"{name}-default"):
+        client.CustomObjectsApi(api).delete_namespaced_custom_object("route.openshift.io", "v1", NAMESPACE,
+                                                                     "routes", route)
 
 
-def test_openshift_image_and_apps_types_are_served(local_cluster):
+def test_openshift_apis_are_served_by_openshift_apiserver(local_cluster):
+    """The OpenShift groups come from the aggregated openshift-apiserver, not from CRDs."""
+    api = local_cluster.admin_client()
+    custom = client.CustomObjectsApi(api)
+    for group in ("apps", "image", "route", "build", "project", "template", "authorization"):
+        service = custom.get_cluster_custom_object("apiregistration.k8s.io", "v1", "apiservices",
+                                                   f"v1.{group}.openshift.io")
+        assert service["spec"]["service"] == {"name": "api", "namespace": "openshift-apiserver",
+                                              "port": lc.PORTS["openshift-apiserver"]}
+        assert any(c["type"] == "Available" and c["status"] == "True" for c in service["status"]["conditions"])
+    crds = {crd.spec.group for crd in client.ApiextensionsV1Api(api).list_custom_resource_definition().items}
+    assert not crds & {"apps.openshift.io", "image.openshift.io", "route.openshift.io"}
+    assert "config.openshift.io" in crds
+    assert custom.get_cluster_custom_object("config.openshift.io", "v1", "ingresses", "cluster")["spec"]["domain"] \
+        == "apps.local-cluster.test"
+
+
+def test_image_import_scheduled_import_and_trigger(local_cluster):
+    """An ImageStreamImport imports from the registry on loopback; scheduled import picks up a
+    new digest by itself; the image trigger writes it into a Deployment."""
     api = client.CustomObjectsApi(local_cluster.deployer_client())
+    apps = client.AppsV1Api(local_cluster.deployer_client())
     name = f"is-{uuid.uuid4().hex[:8]}"
-    stream = api.create_namespaced_custom_object("image.openshift.io", "v1", NAMESPACE, "imagestreams", {
+    reference = f"quay.io/packit-test/{name}:stg"
+    first = local_cluster.push_image(reference)
+    tag = {"name": "dev", "from": {"kind": "DockerImage", "name": local_cluster.mirror(reference)},
+           "importPolicy": {"importMode": "Legacy"}, "referencePolicy": {"type": "Local"}}
+    api.create_namespaced_custom_object("image.openshift.io", "v1", NAMESPACE, "imagestreams", {
         "apiVersion": "image.openshift.io/v1", "kind": "ImageStream", "metadata": {"name": name},
-        "spec": {"lookupPolicy": {"local": True}, "tags": [{
-            "name": "prod", "annotations": None, "generation": None,
-            "from": {"kind": "DockerImage", "name": "quay.io/packit/packit-service:prod"},
-            "importPolicy": {"scheduled": True, "importMode": "Legacy"},
-            "referencePolicy": {"type": "Local"}}]}})
-    assert stream["spec"]["tags"][0]["from"]["kind"] == "DockerImage"
-    with pytest.raises(ApiException) as bad_kind:
-        api.create_namespaced_custom_object("image.openshift.io", "v1", NAMESPACE, "imagestreams", {
-            "apiVersion": "image.openshift.io/v1", "kind": "ImageStream", "metadata": {"name": f"{name}-bad"},
-            "spec": {"tags": [{"name": "prod", "from": {"kind": "Registry", "name": "x"}}]}})
-    assert bad_kind.value.status == 422
-    api.create_namespaced_custom_object("image.openshift.io", "v1", NAMESPACE, "imagestreamimports", {
-        "apiVersion": "image.openshift.io/v1", "kind": "ImageStreamImport", "metadata": {"name": name},
-        "spec": {"import": True, "images": [{"from": {"kind": "DockerImage", "name": "quay.io/packit/x:prod"},
-                                             "to": {"name": "prod"}}]}})
-    with pytest.raises(ApiException) as no_import:
-        api.create_namespaced_custom_object("image.openshift.io", "v1", NAMESPACE, "imagestreamimports", {
-            "apiVersion": "image.openshift.io/v1", "kind": "ImageStreamImport", "metadata": {"name": f"{name}-x"},
-            "spec": {"images": []}})
-    assert no_import.value.status == 422
-    dc = api.create_namespaced_custom_object("apps.openshift.io", "v1", NAMESPACE, "deploymentconfigs", {
-        "apiVersion": "apps.openshift.io/v1", "kind": "DeploymentConfig", "metadata": {"name": name},
-        "spec": {"replicas": 1, "selector": {"app": name}, "strategy": {"type": "Recreate"},
-                 "triggers": [{"type": "ConfigChange"},
-                              {"type": "ImageChange", "imageChangeParams": {
-                                  "automatic": True, "containerNames": ["c"],
-                                  "from": {"kind": "ImageStreamTag", "name": f"{name}:prod"}}}],
-                 "template": {"metadata": {"labels": {"app": name}},
-                              "spec": {"containers": [{"name": "c", "image": "x"}]}}}})
-    assert dc["spec"]["replicas"] == 1
-    scale = api.get_namespaced_custom_object_scale("apps.openshift.io", "v1", NAMESPACE, "deploymentconfigs", name)
-    assert scale["spec"]["replicas"] == 1
-    for plural in ("imagestreams", "imagestreamimports", "deploymentconfigs"):
-        group = "apps.openshift.io" if plural == "deploymentconfigs" else "image.openshift.io"
-        api.delete_namespaced_custom_object(group, "v1", NAMESPACE, plural, name)
+        "spec": {"lookupPolicy": {"local": True}, "tags": [tag]}})
+
+    def latest() -> str:
+        stream = api.get_namespaced_custom_object("image.openshift.io", "v1", NAMESPACE, "imagestreams", name)
+        items = [t for t in (stream.get("status") or {}).get("tags") or [] if t["tag"] == "dev" and t.get("items")]
+        return items[0]["items"][0]["image"] if items else ""
+
+    try:
+        _wait(lambda: latest() == first, 30, "the new stream's first import")
+        second = local_cluster.push_image(reference)
+        answer = api.create_namespaced_custom_object("image.openshift.io", "v1", NAMESPACE, "imagestreamimports", {
+            "apiVersion": "image.openshift.io/v1", "kind": "ImageStreamImport", "metadata": {"name": name},
+            "spec": {"import": True, "images": [dict(tag, to={"name": "dev"})]}})
+        assert answer["status"]["images"][0]["status"]["status"] == "Success"
+        assert answer["status"]["images"][0]["image"]["metadata"]["name"] == second
+        assert latest() == second
+        with pytest.raises(ApiException) as nothing_stored:
+            api.get_namespaced_custom_object("image.openshift.io", "v1", NAMESPACE, "imagestreamimports", name)
+        assert nothing_stored.value.status in (404, 405)
+
+        trigger = [{"from": {"kind": "ImageStreamTag", "name": f"{name}:dev"},
+                    "fieldPath": f'spec.template.spec.containers[?(@.name=="{name}")].image'}]
+        apps.create_namespaced_deployment(NAMESPACE, {
+            "metadata": {"name": name, "annotations": {"image.openshift.io/triggers": json.dumps(trigger)}},
+            "spec": {"replicas": 1, "selector": {"matchLabels": {"app": name}},
+                     "template": {"metadata": {"labels": {"app": name}},
+                                  "spec": {"containers": [{"name": name, "image": " "}]}}}})
+
+        def image() -> str:
+            return apps.read_namespaced_deployment(name, NAMESPACE).spec.template.spec.containers[0].image
+
+        _wait(lambda: image().endswith(f"@{second}"), 30, "the trigger to set the stream's image")
+        api.patch_namespaced_custom_object("image.openshift.io", "v1", NAMESPACE, "imagestreams", name, {
+            "spec": {"tags": [dict(tag, importPolicy={"importMode": "Legacy", "scheduled": True})]}})
+        third = local_cluster.push_image(reference)
+        started = time.monotonic()
+        _wait(lambda: image().endswith(f"@{third}"), 90, "scheduled import and the trigger to roll the new digest")
+        print(f"scheduled import + trigger took {time.monotonic() - started:.1f}s")
+    finally:
+        with contextlib.suppress(ApiException):
+            apps.delete_namespaced_deployment(name, NAMESPACE)
+        api.delete_namespaced_custom_object("image.openshift.io", "v1", NAMESPACE, "imagestreams", name)
 
 
 def _may(api: client.ApiClient, verb: str, resource: str, namespace: str | None = None, group: str = "") -> bool:

@@ -72,6 +72,22 @@ class LocalCluster:
     def namespaces(self) -> tuple[str, ...]:
         return lc.NAMESPACES
 
+    @property
+    def registry(self) -> str:
+        """host:port of the local registry (the image mirror of connection.yml)."""
+        return self.layout.registry
+
+    def mirror(self, reference: str) -> str:
+        """`reference` as the local registry holds it (`<registry>/quay.io/...`)."""
+        return f"{self.layout.registry}/{reference}"
+
+    def push_image(self, reference: str) -> str:
+        """Push a new image (a new digest) to the local registry under `reference`; its digest."""
+        return lc.push_new_digest(self.layout, reference)
+
+    def registry_digest(self, reference: str) -> str:
+        return lc.registry_digest(self.layout, reference)
+
     def client(self, token: str):
         """A kubernetes.client.ApiClient authenticated with a bearer token."""
         return lc.api_client(self.layout, token)
@@ -133,7 +149,7 @@ def local_cluster() -> Iterator[LocalCluster]:
     if started:
         lc.session_owned_flag(layout).touch()
     else:
-        # Already running: bring the CRDs, RBAC, nodes and volume pool up to date
+        # Already running: bring the RBAC, nodes, volume pool and registry images up to date
         # with this checkout (idempotent, about a second).
         lc.bootstrap(layout)
     cluster = LocalCluster(layout=layout, started_here=started)

@@ -8,8 +8,10 @@ short_description: Create one ImageStreamImport per ImageStream of a service dep
 description:
   - Lists the ImageStreams labelled app.kubernetes.io/part-of=I(service) and
     app.kubernetes.io/instance=I(service)-I(deployment), and for each one (or each of I(images))
-    creates an ImageStreamImport of the same name that imports the tag named I(deployment)
-    from its spec.tags C(from) reference, keeping its importPolicy and referencePolicy.
+    posts an ImageStreamImport of the same name that imports the tag named I(deployment)
+    from its spec.tags C(from) reference, keeping its importPolicy and referencePolicy. The
+    API server imports before it answers and stores no ImageStreamImport; the result says
+    whether the tag now points at a new image (C(imported)) or the same one (C(unchanged)).
   - Fails naming the stream when a requested stream is missing, has no such tag, or the API refuses the import.
   - In check mode nothing is created; the result lists what would be requested.
 options:
@@ -35,6 +37,8 @@ lines:
   type: list
   returned: always
 """
+
+import time
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.day2_k8s import (
@@ -70,21 +74,23 @@ def build_import(stream: dict, deployment: str) -> tuple[dict, dict]:
     return body, image
 
 
+CONFLICT_ATTEMPTS = 5
+
+
 def post_import(client, body: dict) -> dict:
+    """POST the ImageStreamImport; the server imports before it answers (nothing is stored).
+    The server answers 409 when the stream changed while it imported (the image stream
+    controller writes the same stream): that import is posted again, a few times."""
     res = resource(client, "image.openshift.io/v1", "ImageStreamImport")
     meta = body["metadata"]
-    try:
-        return res.create(body=body, namespace=meta["namespace"]).to_dict()
-    except DynamicApiError as exc:
-        # OpenShift never stores an ImageStreamImport; a cluster serving it as a CRD
-        # keeps the previous request, which is replaced so this one is posted too.
-        if status_of(exc) != 409:
-            raise Day2Error(f"ImageStream {meta['name']}: the API refused the import: {api_message(exc)}") from exc
-    try:
-        res.delete(name=meta["name"], namespace=meta["namespace"])
-        return res.create(body=body, namespace=meta["namespace"]).to_dict()
-    except DynamicApiError as exc:
-        raise Day2Error(f"ImageStream {meta['name']}: the API refused the import: {api_message(exc)}") from exc
+    for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+        try:
+            return res.create(body=body, namespace=meta["namespace"]).to_dict()
+        except DynamicApiError as exc:
+            if status_of(exc) != 409 or attempt == CONFLICT_ATTEMPTS:
+                raise Day2Error(f"ImageStream {meta['name']}: the API refused the import: {api_message(exc)}") from exc
+            time.sleep(0.5 * attempt)
+    raise AssertionError("unreachable")
 
 
 def run(module: AnsibleModule) -> dict:
@@ -112,17 +118,16 @@ def run(module: AnsibleModule) -> dict:
         _, before = stream_tag(streams[name], p["deployment"])
         answer = post_import(client, body)
         results = (answer.get("status") or {}).get("images") or []
-        if results:
-            outcome = results[0].get("status") or {}
-            if outcome.get("status") == "Failure":
-                raise Day2Error(f"ImageStream {name}: import of {image['from']['name']} failed: {outcome.get('message', outcome.get('reason', 'no reason given'))}")
-            imported = (results[0].get("image") or {}).get("dockerImageReference", "")
-            entry["imported"] = imported
-            entry["result"] = "imported" if imported != before else "unchanged"
-            changed = changed or imported != before
-        else:
-            entry["result"] = "requested"
-            changed = True
+        if not results:
+            raise Day2Error(f"ImageStream {name}: the API answered the import without a result")
+        outcome = results[0].get("status") or {}
+        if outcome.get("status") == "Failure":
+            raise Day2Error(f"ImageStream {name}: import of {image['from']['name']} failed: "
+                            f"{outcome.get('message', outcome.get('reason', 'no reason given'))}")
+        imported = (results[0].get("image") or {}).get("dockerImageReference", "")
+        entry["imported"] = imported
+        entry["result"] = "imported" if imported != before else "unchanged"
+        changed = changed or imported != before
         imports.append(entry)
     lines = [f"{i['stream']}:{i['tag']} <- {i['from']} ({i['result']}"
              f"{', scheduled' if i['importPolicy'].get('scheduled') else ''})" for i in imports]

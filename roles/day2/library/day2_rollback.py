@@ -6,13 +6,16 @@ DOCUMENTATION = r"""
 module: day2_rollback
 short_description: Roll back a Deployment, StatefulSet or DeploymentConfig
 description:
-  - Deployment - replaces spec.template with the pod template of the ReplicaSet of I(revision)
-    (default the one before the current), dropping only the pod-template-hash label. The Deployment's
-    metadata, including the image.openshift.io/triggers annotation, is left as it is.
-  - StatefulSet - pins the stream tags of its image triggers to the images of the earlier
-    ControllerRevision (spec.tags from set to that image, importPolicy.scheduled false, the old values
-    kept in tag annotations packit.dev/pinned-*), and sets those images on the pod template so the
-    rollback happens now. C(day2_unpin) returns the tags to following the registry.
+  - Deployment or StatefulSet with image triggers (the image.openshift.io/triggers annotation) - pins
+    the stream tags of its triggers to the images of the earlier ReplicaSet or ControllerRevision
+    (spec.tags from set to that image, importPolicy.scheduled false, the old values kept in tag
+    annotations packit.dev/pinned-*), and sets those images on the pod template so the rollback
+    happens now. Only the images go back. A rollback of the template alone would not last: the
+    image trigger controller sets the stream's current image again within a second.
+    C(day2_unpin) returns the tags to following the registry.
+  - Deployment without image triggers - replaces spec.template with the pod template of the
+    ReplicaSet of I(revision) (default the one before the current), dropping only the
+    pod-template-hash label.
   - DeploymentConfig - restores spec.template from the ReplicationController of I(revision)
     (its openshift.io/encoded-deployment-config annotation, else its template without the
     deployment's own labels) and turns the automatic flag of ImageChange triggers off, as the
@@ -67,6 +70,8 @@ def replace_template(client, obj: dict, template: dict, check_mode: bool, extra:
 
 
 def rollback_deployment(client, obj: dict, revision: int, check_mode: bool) -> dict:
+    if image_triggers(obj):
+        return rollback_pinned(client, obj, revision, check_mode)
     what = f"Deployment {obj['metadata']['name']}"
     target = pick(history(client, obj), revision, what)
     rs = next(r for r in replica_sets(client, obj) if revision_of(r, REVISION_ANNOTATION) == target["revision"])
@@ -79,9 +84,9 @@ def rollback_deployment(client, obj: dict, revision: int, check_mode: bool) -> d
             "msg": f"{what} rolled back to the template of revision {target['revision']}"}
 
 
-def rollback_statefulset(client, obj: dict, revision: int, check_mode: bool) -> dict:
+def rollback_pinned(client, obj: dict, revision: int, check_mode: bool) -> dict:
     name = obj["metadata"]["name"]
-    what = f"StatefulSet {name}"
+    what = f"{obj['kind']} {name}"
     triggers = image_triggers(obj)
     if not triggers:
         raise Day2Error(f"{what}: no {'image.openshift.io/triggers'} annotation, so no stream tag to pin")
@@ -92,8 +97,11 @@ def rollback_statefulset(client, obj: dict, revision: int, check_mode: bool) -> 
     else:
         # the newest earlier revision whose triggered images differ from what runs now
         current = next((r["revision"] for r in revisions if r["current"]), 0)
+        # Revisions from before the trigger resolved the stream (a tag reference, not a
+        # digest) name no image to pin to.
         older = [r for r in revisions if r["revision"] < current
-                 and any(r["images"].get(t["container"]) not in (None, current_images.get(t["container"])) for t in triggers)]
+                 and all("@" in (r["images"].get(t["container"]) or "") for t in triggers)
+                 and any(r["images"].get(t["container"]) != current_images.get(t["container"]) for t in triggers)]
         if not older:
             raise Day2Error(f"{what}: no earlier revision ran a different image; give REVISION (see make history)")
         target = older[-1]
@@ -102,6 +110,9 @@ def rollback_statefulset(client, obj: dict, revision: int, check_mode: bool) -> 
         image = target["images"].get(t["container"])
         if not image:
             raise Day2Error(f"{what}: revision {target['revision']} has no container {t['container']}")
+        if "@" not in image:
+            raise Day2Error(f"{what}: revision {target['revision']} ran {image}, not an image digest; "
+                            "nothing to pin the stream to")
         pins.append(pin_tag(client, obj["metadata"]["namespace"], t["stream"], t["tag"], image, check_mode))
         for c in template["spec"]["containers"]:
             if c["name"] == t["container"]:
@@ -127,7 +138,8 @@ def rollback_deploymentconfig(client, obj: dict, revision: int, check_mode: bool
     triggers = json.loads(json.dumps(obj["spec"].get("triggers") or []))
     for trigger in triggers:
         if trigger.get("type") == "ImageChange":
-            trigger.setdefault("imageChangeParams", {})["automatic"] = False
+            # automatic: false is the default, which the API server stores as an absent key
+            trigger.setdefault("imageChangeParams", {}).pop("automatic", None)
     if same(template, obj["spec"]["template"]) and same(triggers, obj["spec"].get("triggers") or []):
         return {"changed": False, "revision": target["revision"], "msg": f"{what} already runs the template of revision {target['revision']}"}
     replace_template(client, obj, template, check_mode,
@@ -145,7 +157,7 @@ def main() -> None:
     try:
         client = connect(p)
         obj = find_workload(client, p["namespace"], p["component"])
-        handler = {"Deployment": rollback_deployment, "StatefulSet": rollback_statefulset,
+        handler = {"Deployment": rollback_deployment, "StatefulSet": rollback_pinned,
                    "DeploymentConfig": rollback_deploymentconfig}[obj["kind"]]
         result = handler(client, obj, p["revision"], module.check_mode)
     except Exception as exc:  # noqa: BLE001 - every failure becomes one line

@@ -336,7 +336,8 @@ def pin_tag(client: "DynamicClient", namespace: str, stream_name: str, tag: str,
         notes[PINNED_AT] = now()
     entry["annotations"] = notes
     entry["from"] = {"kind": "DockerImage", "name": image}
-    entry["importPolicy"] = dict(entry.get("importPolicy") or {}, scheduled=False)
+    # scheduled: false is the default, which the API server stores as an absent key
+    entry["importPolicy"] = {k: v for k, v in (entry.get("importPolicy") or {}).items() if k != "scheduled"}
     if _without_pin_time(entry) == _without_pin_time(json.loads(before)):
         return {"stream": stream_name, "tag": tag, "pinned_to": image, "changed": False,
                 "following": json.loads(notes[PINNED_FROM]).get("name", "")}

@@ -24,6 +24,17 @@ def deploy_secret_mounts(pod_secrets: list[dict]) -> list[dict]:
     return [{"name": s["name"], "mountPath": s["mount"], "readOnly": True} for s in pod_secrets if s["mount"]]
 
 
+def deploy_mirror_images(images: dict[str, str], mirror: str) -> dict[str, str]:
+    """The image references as pulled through `mirror`, a registry that holds every source
+    under its full name (`<mirror>/quay.io/packit/x:tag`); unchanged when mirror is empty."""
+    mirror = (mirror or "").strip().rstrip("/")
+    if not mirror:
+        return dict(images)
+    if "://" in mirror or " " in mirror:
+        raise ValueError(f"image_registry_mirror must be host[:port][/path] without a scheme, not {mirror!r}")
+    return {name: f"{mirror}/{reference}" for name, reference in images.items()}
+
+
 def deploy_env(mapping: dict[str, Any]) -> list[dict]:
     """A container env list from a mapping; values that are dicts are valueFrom sources.
 
@@ -72,6 +83,7 @@ class FilterModule:
             "deploy_secret_volumes": deploy_secret_volumes,
             "deploy_secret_mounts": deploy_secret_mounts,
             "deploy_env": deploy_env,
+            "deploy_mirror_images": deploy_mirror_images,
             "deploy_secret_ref": deploy_secret_ref,
             "deploy_image_trigger": deploy_image_trigger,
             "deploy_cache_pods": deploy_cache_pods,
