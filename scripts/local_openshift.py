@@ -26,7 +26,6 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
-import time
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -365,9 +364,10 @@ def layer_tar(reference: str, generation: int) -> bytes:
     return buffer.getvalue()
 
 
-def crane(binary: Path, ca_file: Path, args: Iterable[str], stdin: bytes | None = None) -> str:
+def crane(binary: Path, ca_file: Path, args: Iterable[str]) -> str:
+    """Run crane trusting the cluster CA (the registry's certificate) and nothing in $HOME."""
     env = dict(os.environ, SSL_CERT_FILE=str(ca_file), HOME=str(binary.parent))
-    result = subprocess.run([str(binary), *args], input=stdin, env=env, capture_output=True)
+    result = subprocess.run([str(binary), *args], env=env, capture_output=True)
     if result.returncode != 0:
         raise RuntimeError(f"crane {' '.join(args)}: {result.stderr.decode(errors='replace').strip()[-300:]}")
     return result.stdout.decode().strip()
@@ -395,11 +395,3 @@ def image_present(binary: Path, ca_file: Path, registry: str, reference: str) ->
         return False
     return True
 
-
-def wait(check: Callable[[], bool], timeout: float, step: float = 0.5) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(step)
-    return False

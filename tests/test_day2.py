@@ -78,7 +78,7 @@ def ansible_env() -> dict[str, str]:
 
 
 def res(client: DynamicClient, kind: str):
-    api = {"ImageStream": "image.openshift.io/v1", "ImageStreamImport": "image.openshift.io/v1",
+    api = {"ImageStream": "image.openshift.io/v1",
            "DeploymentConfig": "apps.openshift.io/v1", "ReplicationController": "v1", "ReplicaSet": "apps/v1",
            "Deployment": "apps/v1", "StatefulSet": "apps/v1", "ControllerRevision": "apps/v1"}[kind]
     return client.resources.get(api_version=api, kind=kind)
