@@ -178,3 +178,11 @@ def test_a_workload_whose_trigger_resolved_after_creation_is_left_out():
     resized = deployment("reg/api:stg")
     resized["spec"]["replicas"] = 3
     assert images.deploy_drop_unchanged([resized], [live], "ns") == [resized]
+
+
+def test_quantities_and_numbers_in_canonical_form_are_covered():
+    """The API returns `500m` for `0.5`, `1` for `1000m`, and numbers where the render has strings."""
+    assert images._covered({"cpu": "0.5", "memory": "1024Mi", "port": "8080"}, {"cpu": "500m", "memory": "1Gi", "port": 8080})
+    assert images._covered({"cpu": 1}, {"cpu": "1000m"})
+    assert not images._covered({"cpu": "1"}, {"cpu": "2"})
+    assert not images._covered({"on": True}, {"on": "True"})

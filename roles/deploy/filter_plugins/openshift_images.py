@@ -112,7 +112,22 @@ def _covered(want: Any, have: Any) -> bool:
         return isinstance(have, list) and len(want) == len(have) and all(map(_covered, want, have))
     if want in (None, False, "") and have in (None, False, ""):
         return True
-    return want == have
+    return want == have or (not isinstance(want, bool) and str(want) == str(have)) or _same_quantity(want, have)
+
+
+def _same_quantity(want: Any, have: Any) -> bool:
+    """`0.5` and `500m`, `1` and `1000m`: the API returns quantities in canonical form."""
+    if isinstance(want, bool) or isinstance(have, bool) or not isinstance(want, (str, int, float)) \
+            or not isinstance(have, str):
+        return False
+    try:
+        from kubernetes.utils.quantity import parse_quantity
+    except ImportError:
+        return False
+    try:
+        return parse_quantity(want) == parse_quantity(have)
+    except ValueError:
+        return False
 
 
 def _without_triggered_images(obj: dict[str, Any]) -> dict[str, Any]:
