@@ -983,8 +983,7 @@ def push_new_digest(layout: Layout, reference: str) -> str:
 
 
 def registry_digest(layout: Layout, reference: str) -> str:
-    return osh.crane(layout.binary("crane"), layout.ca_cert, ["digest", osh.mirror_reference(layout.registry,
-                                                                                             reference)])
+    return osh.digest(layout.binary("crane"), layout.ca_cert, layout.registry, reference)
 
 
 def recycle_volumes(layout: Layout) -> None:

@@ -388,9 +388,14 @@ def push_image(binary: Path, ca_file: Path, registry: str, reference: str, gener
         layer.unlink(missing_ok=True)
 
 
+def digest(binary: Path, ca_file: Path, registry: str, reference: str) -> str:
+    """The digest the local registry holds under `reference` (RuntimeError if none)."""
+    return crane(binary, ca_file, ["digest", mirror_reference(registry, reference)])
+
+
 def image_present(binary: Path, ca_file: Path, registry: str, reference: str) -> bool:
     try:
-        crane(binary, ca_file, ["digest", mirror_reference(registry, reference)])
+        digest(binary, ca_file, registry, reference)
     except RuntimeError:
         return False
     return True
