@@ -16,6 +16,8 @@ OUT ?= rendered/$(SERVICE)-$(DEPLOYMENT)
 SHOW_SECRETS ?=
 # make cleanup on prod: the deployment's name, to confirm.
 CONFIRM ?=
+# make adopt: 1 to carry the takeover out (without it, a preview).
+APPLY ?=
 # Anything else for ansible-playbook, e.g. EXTRA_ARGS="--check --diff" or "-e deploy_wait=false".
 EXTRA_ARGS ?=
 PYTEST_ARGS ?=
@@ -63,6 +65,12 @@ system-deps: ## Install the pinned Debian packages the tests use (root)
 deploy: setup ## Deploy SERVICE/DEPLOYMENT (TAGS=a,b for some components, LOCAL=1 for the local cluster)
 	$(require_deployment)
 	$(ANSIBLE_PLAYBOOK) playbooks/deploy.yml $(ANSIBLE_ARGS) -e deploy_tags="$(TAGS)"
+
+.PHONY: adopt
+adopt: setup ## Take over a project an upstream-made deployment runs in: preview; APPLY=1 keeps its data objects, replaces the rest, deploys
+	$(require_deployment)
+	$(ANSIBLE_PLAYBOOK) playbooks/deploy.yml $(ANSIBLE_ARGS) -e deploy_tags="$(TAGS)" \
+		-e deploy_adopt=$(if $(APPLY),apply,preview)
 
 .PHONY: render
 render: setup ## Write the manifests deploy would apply to OUT (default rendered/SERVICE-DEPLOYMENT); SHOW_SECRETS=1 for real values

@@ -79,7 +79,8 @@ REGISTRY_PROGRAM = "docker-registry"
 STOP_GRACE = {"openshift-controller-manager": 2.0}
 K8S_COMMANDS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler")
 
-NAMESPACES = ("packit-dev", "packit-dev-sandbox", "stream-dev", "stream-dev-sandbox")
+NAMESPACES = ("packit-dev", "packit-dev-sandbox", "stream-dev", "stream-dev-sandbox",
+              "packit-adopt", "packit-adopt-sandbox")  # the last two: the takeover tests
 NODE_COUNT = 3
 NODE_CAPACITY = {"cpu": "32", "memory": "64Gi", "pods": "110", "ephemeral-storage": "500Gi"}
 PV_COUNT = 40
@@ -260,23 +261,25 @@ def build(layout: Layout, force: bool = False) -> float:
     started = time.monotonic()
     with tempfile.TemporaryDirectory(dir=layout.bin_dir.parent, prefix=".build-") as tmp:
         out = Path(tmp)
-        print(f"building kube-apiserver, kube-controller-manager, kube-scheduler {KUBERNETES_VERSION} "
-              f"and etcd {ETCD_VERSION} ...", flush=True)
-        go_build(GO_MODULE_DIR, out, [f"k8s.io/kubernetes/cmd/{name}" for name in K8S_COMMANDS] + ["./cmd/etcd"],
-                 ldflags=k8s_ldflags())
-        print(f"building kwok {KWOK_VERSION} ...", flush=True)
-        go_build(KWOK_MODULE_DIR, out, ["sigs.k8s.io/kwok/cmd/kwok"])
-        print(f"building openshift-apiserver {osh.OPENSHIFT_APISERVER_VERSION} ...", flush=True)
         osh.prepare_sources()
-        go_build(osh.APISERVER_MODULE_DIR, out, ["github.com/openshift/openshift-apiserver/cmd/openshift-apiserver"])
-        print(f"building openshift-controller-manager {osh.OPENSHIFT_CONTROLLER_MANAGER_VERSION} ...", flush=True)
-        go_build(osh.CONTROLLER_MODULE_DIR, out,
-                 ["github.com/openshift/openshift-controller-manager/cmd/openshift-controller-manager"],
-                 tags=osh.CONTROLLER_BUILD_TAGS, env_extra={"GONOSUMDB": osh.GONOSUMDB})
-        print(f"building dc-deployer (github.com/openshift/oc {osh.OC_VERSION}) ...", flush=True)
-        go_build(osh.DC_DEPLOYER_MODULE_DIR, out, ["."])
-        print(f"building crane {osh.CRANE_VERSION} ...", flush=True)
-        go_build(osh.CRANE_MODULE_DIR, out, ["github.com/google/go-containerregistry/cmd/crane"])
+        steps = (  # what, module directory, packages, go_build options
+            (f"kube-apiserver, kube-controller-manager, kube-scheduler {KUBERNETES_VERSION} and etcd {ETCD_VERSION}",
+             GO_MODULE_DIR, [f"k8s.io/kubernetes/cmd/{name}" for name in K8S_COMMANDS] + ["./cmd/etcd"],
+             {"ldflags": k8s_ldflags()}),
+            (f"kwok {KWOK_VERSION}", KWOK_MODULE_DIR, ["sigs.k8s.io/kwok/cmd/kwok"], {}),
+            (f"openshift-apiserver {osh.OPENSHIFT_APISERVER_VERSION}", osh.APISERVER_MODULE_DIR,
+             ["github.com/openshift/openshift-apiserver/cmd/openshift-apiserver"], {}),
+            (f"openshift-controller-manager {osh.OPENSHIFT_CONTROLLER_MANAGER_VERSION}", osh.CONTROLLER_MODULE_DIR,
+             ["github.com/openshift/openshift-controller-manager/cmd/openshift-controller-manager"],
+             {"tags": osh.CONTROLLER_BUILD_TAGS, "env_extra": {"GONOSUMDB": osh.GONOSUMDB}}),
+            (f"dc-deployer (github.com/openshift/oc {osh.OC_VERSION})", osh.DC_DEPLOYER_MODULE_DIR, ["."], {}),
+            (f"crane {osh.CRANE_VERSION}", osh.CRANE_MODULE_DIR, ["github.com/google/go-containerregistry/cmd/crane"], {}),
+        )
+        for what, module_dir, packages, options in steps:
+            print(f"building {what} ...", flush=True)
+            step_started = time.monotonic()
+            go_build(module_dir, out, packages, **options)
+            print(f"  took {time.monotonic() - step_started:.0f}s", flush=True)
         osh.copy_crds(out)
         if layout.bin_dir.exists():
             shutil.rmtree(layout.bin_dir)

@@ -344,10 +344,11 @@ def dev_image_references(images_file: Path = REPO_ROOT / "roles" / "deploy" / "d
     import jinja2
 
     raw = yaml.safe_load(images_file.read_text())
+    data = yaml.safe_load((images_file.parent / "data.yml").read_text())  # postgres_version
     env = jinja2.Environment(undefined=jinja2.StrictUndefined)
     references = {DEPLOYER_IMAGE}
     for service in services:
-        values = {"service": service, "deployment": "dev"}
+        values = {"service": service, "deployment": "dev", "postgres_version": data["postgres_version"]}
         values["image_tag"] = env.from_string(str(raw["image_tag"])).render(values)
         references.update(env.from_string(str(ref)).render(values) for ref in raw["images"].values())
     return sorted(references)

@@ -1,22 +1,63 @@
 #!/usr/bin/env bash
-# The whole test suite (make test): build the local control plane (cached), lint, pytest.
-# Prints how long each phase took.
-set -euo pipefail
+# The whole test suite (make test). Two phases, each timed:
+#   1. the local control-plane build (cached), which keeps both cores busy on its own;
+#   2. the tests on the local control plane (marker "cluster") and, beside them in the
+#      background (log printed when they end), lint and the tests that need no control plane
+#      (marker "not cluster"): the cluster tests leave most of a core idle while controllers,
+#      rollouts and schedules run, and the offline tests fill it.
+# Arguments go to both pytest runs. Exit status: non-zero if the build, lint or either
+# pytest run failed, or if neither pytest run collected a test.
+set -uo pipefail
 cd "$(dirname "$0")/.."
 phase() { printf '\n=== %s\n' "$*"; }
 took() { printf '=== %s took %ss\n' "$1" "$(( $(date +%s) - $2 ))"; }
 
+mkdir -p .cache
+offline_log=.cache/offline-tests.log
+
 t=$(date +%s); phase "build: local control plane"
-.venv/bin/python scripts/local_cluster.py build
+if ! .venv/bin/python scripts/local_cluster.py build; then
+    echo "the local control-plane build failed (output above): no test ran" >&2
+    exit 1
+fi
 took "build" "$t"
 
-t=$(date +%s); phase "lint"
-make --no-print-directory lint
-took "lint" "$t"
+# pytest exits 5 when it collected nothing: fine for one half, a failure for both.
+offline() {
+    local t code=0 lint=0
+    t=$(date +%s); phase "lint"
+    make --no-print-directory lint || lint=1
+    took "lint" "$t"
+    t=$(date +%s); phase "offline tests"
+    .venv/bin/pytest -m "not cluster" --durations=10 "$@" || code=$?
+    took "offline tests" "$t"
+    [ "$lint" -eq 0 ] || exit 1
+    exit "$code"
+}
 
-t=$(date +%s); phase "tests"
+t=$(date +%s); phase "cluster tests, with lint and offline tests beside them (log: $offline_log)"
+offline "$@" >"$offline_log" 2>&1 &
+offline_pid=$!
+cluster=0
+.venv/bin/pytest -m cluster --durations=20 "$@" || cluster=$?
+took "cluster tests" "$t"
+offline_status=0
+wait "$offline_pid" || offline_status=$?
+phase "lint and offline tests (run beside the cluster tests)"
+cat "$offline_log"
+took "cluster tests, lint and offline tests" "$t"
+
 status=0
-.venv/bin/pytest "$@" || status=$?
-took "tests" "$t"
-# pytest exits 5 when it collected nothing: that is a failure here too.
+collected=0
+for code in "$cluster" "$offline_status"; do
+    case "$code" in
+        0) collected=1 ;;
+        5) ;;
+        *) collected=1; status=1 ;;
+    esac
+done
+if [ "$collected" -eq 0 ]; then
+    echo "no test was collected" >&2
+    exit 1
+fi
 exit "$status"

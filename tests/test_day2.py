@@ -275,7 +275,8 @@ def render_cron(tmp_path: Path) -> list[dict]:
     play = tmp_path / "render.yml"
     play.write_text(yaml.safe_dump([{
         "hosts": "localhost", "gather_facts": False, "connection": "local",
-        "vars_files": [str(REPO / "roles/deploy/vars/main.yml"), str(REPO / "roles/deploy/defaults/main/images.yml")],
+        "vars_files": [str(REPO / "roles/deploy/vars/main.yml"), str(REPO / "roles/deploy/defaults/main/images.yml"),
+                       str(REPO / "roles/deploy/defaults/main/data.yml")],
         "vars": {"service": SERVICE, "deployment": "stg", "project": NS, "component": "import-images-cron"},
         "tasks": [{"ansible.builtin.copy": {
             "content": "{{ lookup('ansible.builtin.template', '%s') }}" % (REPO / "openshift/import-images-cron.yml.j2"),

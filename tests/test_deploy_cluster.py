@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import copy
 import json
 import re
 import time
@@ -51,11 +52,18 @@ def recap(result) -> dict[str, int]:
     return dict(zip(("ok", "changed", "unreachable", "failed"), map(int, match.groups())))
 
 
+_RENDERED: dict[tuple, dict[str, list[dict]]] = {}
+
+
 def rendered(local_cluster, service: str, secrets: Path, tmp_path: Path, extra: str = "") -> dict[str, list[dict]]:
-    out = tmp_path / f"render-{service}"
-    result = make(local_cluster, "render", service, secrets, extra + " -e render_show_secrets=false", OUT=str(out))
-    assert result.returncode == 0, result.stdout[-3000:]
-    return read_manifests(out)
+    """make render's objects (once per settings: they do not depend on the cluster's state)."""
+    key = (service, str(secrets), extra)
+    if key not in _RENDERED:
+        out = tmp_path / f"render-{service}"
+        result = make(local_cluster, "render", service, secrets, extra + " -e render_show_secrets=false", OUT=str(out))
+        assert result.returncode == 0, result.stdout[-3000:]
+        _RENDERED[key] = read_manifests(out)
+    return copy.deepcopy(_RENDERED[key])
 
 
 def live(admin, obj: dict) -> Any:
@@ -410,7 +418,7 @@ def test_cleanup_keeps_the_data(local_cluster, admin, deploy_secrets, tmp_path):
     objects = all_objects(rendered(local_cluster, "stream", deploy_secrets, tmp_path))
     v1 = admin.resources.get(api_version="v1", kind="PersistentVolumeClaim")
     claims_before = {c.metadata.name for c in v1.get(namespace="stream-dev").items}
-    assert {"redis-data", "postgres-data"} <= claims_before
+    assert {"redis-pvc", "postgres-15"} <= claims_before
     result = make(local_cluster, "cleanup", "stream", deploy_secrets)
     assert result.returncode == 0, result.stdout[-3000:]
     for obj in objects:
@@ -432,7 +440,7 @@ def test_cleanup_on_prod_only_when_confirmed_and_keeps_the_data(local_cluster, a
     prod = (f"-e config_vars_file={REPO}/vars/stream/prod_template.yml "
             "-e project=stream-dev -e sandbox_namespace=stream-dev-sandbox")
     redis = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "redis", "namespace": "stream-dev"}}
-    claim = {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "redis-data", "namespace": "stream-dev"}}
+    claim = {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "redis-pvc", "namespace": "stream-dev"}}
     before = live(admin, redis)["metadata"]["resourceVersion"], live(admin, claim)["metadata"]["uid"]
 
     def cleanup(confirm: str):

@@ -1,5 +1,6 @@
 """The filters that keep a second apply from fighting OpenShift's image machinery
-(roles/deploy/filter_plugins/openshift_images.py) and the registry mirror (pods.py).
+(roles/deploy/filter_plugins/openshift_images.py), the registry mirror (pods.py), and the
+claims a deploy never patches (manifests.py).
 
 Pure functions, tested offline; the cluster tests prove the effect on the real controllers
 (test_deploy_cluster.py: zero changes on a second run, DeploymentConfig mode included).
@@ -186,3 +187,36 @@ def test_quantities_and_numbers_in_canonical_form_are_covered():
     assert images._covered({"cpu": 1}, {"cpu": "1000m"})
     assert not images._covered({"cpu": "1"}, {"cpu": "2"})
     assert not images._covered({"on": True}, {"on": "True"})
+
+
+manifests = load("manifests")
+
+
+def claim(name: str, size: str, namespace: str = "p") -> dict:
+    return {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": name, "namespace": namespace},
+            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": size}}}}
+
+
+def test_existing_claims_are_never_applied_again():
+    rendered = [claim("postgres-15", "10Gi"), claim("redis-pvc", "1Gi"), claim("postgres-15", "10Gi", "other"),
+                {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "postgres-15", "namespace": "p"}}]
+    live = [claim("postgres-15", "2Gi")]
+    kept = manifests.deploy_drop_live_claims(rendered, live)
+    assert [(o["kind"], o["metadata"]["namespace"], o["metadata"]["name"]) for o in kept] == [
+        ("PersistentVolumeClaim", "p", "redis-pvc"), ("PersistentVolumeClaim", "other", "postgres-15"),
+        ("Service", "p", "postgres-15")]
+
+
+def test_claim_size_drift_is_reported_per_claim():
+    rendered = [claim("postgres-15", "10Gi"), claim("redis-pvc", "1Gi"), claim("new", "1Gi")]
+    live = [claim("postgres-15", "2Gi"), claim("redis-pvc", "1Gi")]
+    assert manifests.deploy_claim_drift(rendered, live) == [
+        "claim postgres-15 in p keeps 2Gi (the vars ask for 10Gi): deploy never changes an existing claim; "
+        "resize it yourself where the storage class allows"]
+
+
+def test_takeover_line():
+    entry = {"action": "delete", "kind": "Deployment", "name": "postgres-15", "namespace": "p",
+             "why": "mounts claim postgres-15: deleted before the new workload mounts it"}
+    assert manifests.deploy_takeover_line(entry) == (
+        "delete Deployment/postgres-15 in p: mounts claim postgres-15: deleted before the new workload mounts it")

@@ -32,9 +32,14 @@ def require(binary: str, package: str) -> None:
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A free loopback port outside 46700-46799, which the local control plane keeps for itself
+    (make test runs these tests beside the cluster tests, which stop and start its servers)."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if not 46700 <= port <= 46799:
+            return port
 
 
 def wait_for(url: str, process: subprocess.Popen[bytes], log: Path) -> None:

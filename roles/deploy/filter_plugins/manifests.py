@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import copy
+import json
 from typing import Any
 
 REDACTED = "PHJlZGFjdGVkPg=="  # base64 of "<redacted>"
@@ -31,7 +31,7 @@ def k8s_redact(objects: Any) -> list[dict]:
     out = []
     for o in _docs(objects):
         if o.get("kind") == "Secret":
-            o = copy.deepcopy(o)
+            o = json.loads(json.dumps(o, default=str))  # plain copy (see openshift_images.plain_copy)
             o["data"] = {k: REDACTED for k in (o.get("data") or {})}
             if "stringData" in o:
                 o["stringData"] = {k: "<redacted>" for k in o["stringData"]}
@@ -82,6 +82,40 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
+def _claim_key(obj: dict) -> tuple:
+    meta = obj.get("metadata") or {}
+    return meta.get("namespace", ""), meta.get("name", "")
+
+
+def deploy_drop_live_claims(objects: Any, live: Any) -> list[dict]:
+    """The objects without the PersistentVolumeClaims that exist: a claim is created once and
+    never patched (its spec is immutable but for a size that only grows where the storage
+    class allows it, and a claim taken over from another deployment has that one's sizes)."""
+    have = {_claim_key(c) for c in _docs(live)}
+    return [o for o in _docs(objects) if o.get("kind") != "PersistentVolumeClaim" or _claim_key(o) not in have]
+
+
+def deploy_claim_drift(objects: Any, live: Any) -> list[str]:
+    """One line per existing claim whose size differs from the rendered one."""
+    have = {_claim_key(c): c for c in _docs(live)}
+    lines = []
+    for obj in _docs(objects):
+        claim = have.get(_claim_key(obj)) if obj.get("kind") == "PersistentVolumeClaim" else None
+        if claim is None:
+            continue
+        size = lambda c: (((c.get("spec") or {}).get("resources") or {}).get("requests") or {}).get("storage")
+        if str(size(obj)) != str(size(claim)):
+            namespace, name = _claim_key(obj)
+            lines.append(f"claim {name} in {namespace} keeps {size(claim)} (the vars ask for {size(obj)}): "
+                         "deploy never changes an existing claim; resize it yourself where the storage class allows")
+    return lines
+
+
+def deploy_takeover_line(entry: dict) -> str:
+    """One line of the takeover plan (k8s_takeover's foreign list)."""
+    return f"{entry['action']} {entry['kind']}/{entry['name']} in {entry['namespace']}: {entry['why']}"
+
+
 class FilterModule:
     def filters(self) -> dict:
         return {
@@ -91,4 +125,7 @@ class FilterModule:
             "k8s_not_secrets": k8s_not_secrets,
             "k8s_workloads": k8s_workloads,
             "k8s_dump_all": k8s_dump_all,
+            "deploy_drop_live_claims": deploy_drop_live_claims,
+            "deploy_claim_drift": deploy_claim_drift,
+            "deploy_takeover_line": deploy_takeover_line,
         }

@@ -17,7 +17,6 @@ last-applied record. An apply that would change nothing is therefore left out
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from typing import Any, Iterator
@@ -54,6 +53,13 @@ def _containers(obj: dict[str, Any], path: str) -> list[dict[str, Any]]:
     return (node or {}).get("containers") or [] if isinstance(node, dict) else []
 
 
+def plain_copy(value: Any) -> Any:
+    """A deep copy made of plain dicts, lists and strings. Ansible hands filters its tagged
+    containers, which copy.deepcopy copies tag by tag: on a full deploy's live objects that
+    took over a minute; a JSON round trip takes milliseconds."""
+    return json.loads(json.dumps(value, default=str))
+
+
 def _key(obj: dict[str, Any]) -> str:
     meta = obj.get("metadata") or {}
     return f"{obj.get('kind')}/{meta.get('namespace', '')}/{meta.get('name')}"
@@ -84,7 +90,7 @@ def deploy_keep_triggered_images(objects: list[dict[str, Any]], live: dict[str, 
             f"{obj.get('kind')}/{namespace}/{(obj.get('metadata') or {}).get('name')}"
         images = (live or {}).get(key)
         if obj.get("kind") in KINDS and images:
-            obj = copy.deepcopy(obj)
+            obj = plain_copy(obj)
             for path, name in triggered_containers(obj):
                 for container in _containers(obj, path):
                     if container.get("name") == name and f"{path}|{name}" in images:
@@ -131,7 +137,7 @@ def _same_quantity(want: Any, have: Any) -> bool:
 
 
 def _without_triggered_images(obj: dict[str, Any]) -> dict[str, Any]:
-    obj = copy.deepcopy(obj)
+    obj = plain_copy(obj)
     for path, name in list(triggered_containers(obj)):
         for container in _containers(obj, path):
             if container.get("name") == name:
