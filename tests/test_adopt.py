@@ -8,6 +8,7 @@ in file order on the namespaces packit-adopt and packit-adopt-sandbox, which the
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from pathlib import Path
@@ -69,18 +70,25 @@ def objects(admin) -> dict[tuple, tuple]:
 def empty_namespaces(admin, local_cluster) -> None:
     """Delete what an earlier run left (claims too: this is the tests' own data), then let the
     released volumes be bound again."""
-    for api_version, kind in KINDS:
-        resource = admin.resources.get(api_version=api_version, kind=kind)
-        for namespace in (PROJECT, SANDBOX):
-            for item in resource.get(namespace=namespace).items:
-                if item.metadata.name in PRESET.get(kind, ()) or (
-                        kind == "Secret" and item.type != "Opaque"):
-                    continue
+    def left() -> list[tuple]:
+        found = []
+        for api_version, kind in KINDS:
+            resource = admin.resources.get(api_version=api_version, kind=kind)
+            for namespace in (PROJECT, SANDBOX):
+                found += [(resource, namespace, item) for item in resource.get(namespace=namespace).items
+                          if item.metadata.name not in PRESET.get(kind, ())
+                          and not (kind == "Secret" and item.type != "Opaque")]
+        return found
+
+    for resource, namespace, item in left():
+        if not item.metadata.deletionTimestamp:
+            with contextlib.suppress(NotFoundError):  # gone with its owner meanwhile
                 resource.delete(name=item.metadata.name, namespace=namespace,
                                 body={"propagationPolicy": "Foreground", "gracePeriodSeconds": 0})
+    # Foreground deletion finishes in the garbage collector: wait until every object is gone.
     deadline = time.monotonic() + 120
-    while any(k[0] in ("PersistentVolumeClaim", "Pod", "Deployment", "StatefulSet") for k in objects(admin)):
-        assert time.monotonic() < deadline, sorted(objects(admin))
+    while remaining := left():
+        assert time.monotonic() < deadline, [(r.kind, ns, i.metadata.name) for r, ns, i in remaining]
         time.sleep(1)
     local_cluster.recycle_volumes()
 
@@ -219,3 +227,17 @@ def test_deploy_after_the_takeover_changes_nothing(admin, local_cluster, secrets
     assert objects(admin) == before
     # The claims kept their upstream sizes; the run says so instead of resizing them.
     assert "claim postgres-15 in packit-adopt keeps 2Gi (the vars ask for 10Gi)" in result.stdout
+
+
+def test_another_postgres_major_version_is_refused(admin, local_cluster, secrets, upstream):
+    """The data is on postgres-15: postgres_version 16 would start an empty database on a new
+    claim postgres-16. The deploy stops before anything changes."""
+    before = objects(admin)
+    result = run_make("deploy", timeout=600, LOCAL="1", DEPLOYMENT="dev", SERVICE="packit", SECRETS_DIR=str(secrets),
+                      LOCAL_CLUSTER_CACHE=str(local_cluster.cache_dir),
+                      EXTRA_ARGS=f"-e config_vars_file={REPO}/vars/packit/dev_template.yml "
+                                 f"-e project={PROJECT} -e sandbox_namespace={SANDBOX} -e postgres_version=16")
+    assert result.returncode != 0
+    assert (f"Deployment postgres in {PROJECT} keeps its data on claim postgres-15; this deploy would start "
+            "PostgreSQL 16 on a new, empty claim postgres-16: move the data first") in result.stdout, result.stdout[-3000:]
+    assert objects(admin) == before
