@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 REDACTED = "PHJlZGFjdGVkPg=="  # base64 of "<redacted>"
@@ -31,7 +30,7 @@ def k8s_redact(objects: Any) -> list[dict]:
     out = []
     for o in _docs(objects):
         if o.get("kind") == "Secret":
-            o = json.loads(json.dumps(o, default=str))  # plain copy (see openshift_images.plain_copy)
+            o = _plain(o)  # a plain copy: deepcopy of Ansible's tagged containers is slow
             o["data"] = {k: REDACTED for k in (o.get("data") or {})}
             if "stringData" in o:
                 o["stringData"] = {k: "<redacted>" for k in o["stringData"]}
@@ -87,6 +86,10 @@ def _claim_key(obj: dict) -> tuple:
     return meta.get("namespace", ""), meta.get("name", "")
 
 
+def _claim_size(claim: dict) -> Any:
+    return (((claim.get("spec") or {}).get("resources") or {}).get("requests") or {}).get("storage")
+
+
 def deploy_drop_live_claims(objects: Any, live: Any) -> list[dict]:
     """The objects without the PersistentVolumeClaims that exist: a claim is created once and
     never patched (its spec is immutable but for a size that only grows where the storage
@@ -103,10 +106,9 @@ def deploy_claim_drift(objects: Any, live: Any) -> list[str]:
         claim = have.get(_claim_key(obj)) if obj.get("kind") == "PersistentVolumeClaim" else None
         if claim is None:
             continue
-        size = lambda c: (((c.get("spec") or {}).get("resources") or {}).get("requests") or {}).get("storage")
-        if str(size(obj)) != str(size(claim)):
+        if str(_claim_size(obj)) != str(_claim_size(claim)):
             namespace, name = _claim_key(obj)
-            lines.append(f"claim {name} in {namespace} keeps {size(claim)} (the vars ask for {size(obj)}): "
+            lines.append(f"claim {name} in {namespace} keeps {_claim_size(claim)} (the vars ask for {_claim_size(obj)}): "
                          "deploy never changes an existing claim; resize it yourself where the storage class allows")
     return lines
 

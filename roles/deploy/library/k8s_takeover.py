@@ -90,7 +90,7 @@ def pod_claims(obj: dict) -> set[str]:
     return {v["persistentVolumeClaim"]["claimName"] for v in volumes if v.get("persistentVolumeClaim")}
 
 
-def _label(what: str) -> str:
+def _label(what: dict) -> str:
     return f"{what['kind']}/{what['name']}"
 
 
@@ -141,7 +141,7 @@ def find_foreign(dyn, objects: list[dict], managed_by: str) -> list[dict]:
                     foreign.append({"apiVersion": api_version, "kind": kind, "namespace": namespace,
                                     "name": meta["name"], "action": "delete",
                                     "why": f"mounts claim {', '.join(mounted)}: deleted before the new workload mounts it",
-                                    "labels": {}})
+                                    "mounts": mounted, "labels": {}})
     return foreign
 
 
@@ -223,7 +223,7 @@ def main() -> None:
     if p["mode"] == "check":
         if foreign:
             where = ", ".join(sorted({f["namespace"] for f in foreign}))
-            names = "; ".join(f"{_label(f)} ({f['why'].split(':')[0]})" if f["why"].startswith("mounts")
+            names = "; ".join(f"{_label(f)} (mounts claim {', '.join(f['mounts'])})" if f.get("mounts")
                               else _label(f) for f in foreign)
             module.fail_json(msg=f"{where} holds objects this repository did not make (an upstream-made deployment?): "
                                  f"{names}: preview the takeover with `{p['command_hint']}`, "
