@@ -18,6 +18,8 @@ SHOW_SECRETS ?=
 CONFIRM ?=
 # make adopt: 1 to carry the takeover out (without it, a preview).
 APPLY ?=
+# make deploy/adopt: 1 to deploy although a TLS pair is expired or mismatched.
+ALLOW_EXPIRED_CERTS ?=
 # Anything else for ansible-playbook, e.g. EXTRA_ARGS="--check --diff" or "-e deploy_wait=false".
 EXTRA_ARGS ?=
 PYTEST_ARGS ?=
@@ -36,6 +38,9 @@ endif
 endif
 ifneq ($(SECRETS_DIR),)
 ANSIBLE_ARGS += -e secrets_dir="$(abspath $(SECRETS_DIR))"
+endif
+ifneq ($(ALLOW_EXPIRED_CERTS),)
+ANSIBLE_ARGS += -e deploy_allow_expired_certs=true
 endif
 ANSIBLE_ARGS += $(EXTRA_ARGS)
 
@@ -76,7 +81,7 @@ adopt: setup ## Take over a project an upstream-made deployment runs in: preview
 render: setup ## Write the manifests deploy would apply to OUT (default rendered/SERVICE-DEPLOYMENT); SHOW_SECRETS=1 for real values
 	$(require_deployment)
 	$(ANSIBLE_PLAYBOOK) playbooks/deploy.yml $(ANSIBLE_ARGS) -e deploy_tags="$(TAGS)" \
-		-e deploy_render=true -e render_dir="$(abspath $(OUT))" -e render_show_secrets=$(if $(SHOW_SECRETS),true,false)
+		-e deploy_mode=render -e render_dir="$(abspath $(OUT))" -e render_show_secrets=$(if $(SHOW_SECRETS),true,false)
 
 .PHONY: validate
 validate: render ## Render and validate the manifests strictly against the pinned schemas and CRDs
@@ -87,7 +92,7 @@ check-contracts: setup ## Check every container SERVICE/DEPLOYMENT would run aga
 	$(require_deployment)
 	@mkdir -p -m 0700 rendered; out=$$(mktemp -d "$(CURDIR)/rendered/.contracts-XXXXXX"); \
 	trap 'rm -rf "$$out"' EXIT; \
-	$(ANSIBLE_PLAYBOOK) playbooks/deploy.yml $(ANSIBLE_ARGS) -e deploy_tags="$(TAGS)" -e deploy_render=true \
+	$(ANSIBLE_PLAYBOOK) playbooks/deploy.yml $(ANSIBLE_ARGS) -e deploy_tags="$(TAGS)" -e deploy_mode=render \
 		-e render_dir="$$out" -e render_show_secrets=true > "$$out.log" 2>&1 \
 		|| { grep -m1 '^\[ERROR\]' "$$out.log" >&2; rm -f "$$out.log"; exit 2; }; rm -f "$$out.log"; \
 	$(PYTHON) scripts/pod_contract.py "$$out" --service "$(SERVICE)" --deployment "$(DEPLOYMENT)"
@@ -95,7 +100,7 @@ check-contracts: setup ## Check every container SERVICE/DEPLOYMENT would run aga
 .PHONY: cleanup
 cleanup: setup ## Delete what deploy created for SERVICE/DEPLOYMENT (TAGS=a,b), keeping PVCs and their data; prod needs CONFIRM=prod
 	$(require_deployment)
-	$(ANSIBLE_PLAYBOOK) playbooks/deploy.yml $(ANSIBLE_ARGS) -e deploy_tags="$(TAGS)" -e deploy_cleanup=true \
+	$(ANSIBLE_PLAYBOOK) playbooks/deploy.yml $(ANSIBLE_ARGS) -e deploy_tags="$(TAGS)" -e deploy_mode=cleanup \
 		-e cleanup_confirm="$(CONFIRM)"
 
 .PHONY: tags

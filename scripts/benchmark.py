@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Measure how long the jobs take and how much memory they use; print the figures.
 
-    scripts/benchmark.py [--rounds N] [--no-cluster]
+    scripts/benchmark.py [--rounds N] [--no-cluster] [--db-rows N]
 
 Renders every service x deployment (make render), then, unless --no-cluster, starts the
 local control plane if needed and times a first deploy, an identical second deploy and a
 --check run of the packit dev stack (make deploy LOCAL=1) with generated dev secrets.
-Nothing is asserted: the figures are for reading and comparing.
+With --db-rows N (and Debian's postgresql-15), it times the database Jobs' script
+(roles/day2/files/postgres-db.sh) dumping a database of N rows and restoring it into a
+fresh PostgreSQL on loopback. Nothing is asserted: the figures are for reading and comparing.
 """
 
 from __future__ import annotations
@@ -43,11 +45,52 @@ def report(label: str, samples: list[tuple[float, int, int]]) -> None:
     print(f"{label:44} {statistics.median(times):6.1f} s{spread}   peak RSS {max(s[1] for s in samples)} MiB")
 
 
+def database(rows: int) -> None:
+    """Dump and restore of a database with `rows` rows through postgres-db.sh, on loopback."""
+    import shutil
+
+    import local_postgres as pg
+
+    root = Path(tempfile.mkdtemp(prefix="packit-bench-pg-"))
+    root.chmod(0o755)  # the servers run as the postgres user when this runs as root
+    source, target = pg.Server(root / "source"), pg.Server(root / "target")
+    try:
+        source.start()
+        target.start()
+        dumps = root / "dump"
+        dumps.mkdir()
+        start = time.monotonic()
+        source.sql(pg.fill_sql(rows))
+        size = source.sql("SELECT pg_database_size(current_database())").strip()
+        print(f"{'fill ' + str(rows) + ' rows':44} {time.monotonic() - start:7.1f}s  "
+              f"database {int(size) // 2**20} MiB")
+        for label, server, args in (("dump (postgres-db.sh)", source, ("dump", "bench.dump")),
+                                    ("restore into a fresh server", target, ("restore", "bench.dump"))):
+            start = time.monotonic()
+            result = pg.run_script(server, dumps, *args)
+            took = time.monotonic() - start
+            note = f"dump file {(dumps / 'bench.dump').stat().st_size // 2**20} MiB" if args[0] == "dump" else ""
+            print(f"{label:44} {took:7.1f}s  {note if result.returncode == 0 else 'failed: ' + result.stderr.strip()}")
+        start = time.monotonic()
+        same = source.contents() == target.contents()
+        print(f"{'compare row for row':44} {time.monotonic() - start:7.1f}s  {'equal' if same else 'DIFFERENT'}")
+    finally:
+        source.stop()
+        target.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3, help="repetitions of each measurement (median shown)")
     parser.add_argument("--no-cluster", action="store_true", help="render only")
+    parser.add_argument("--db-rows", type=int, default=0, help="also time a dump and restore of this many rows")
+    parser.add_argument("--db-only", action="store_true", help="only the database measurement")
     args = parser.parse_args(argv)
+    if args.db_rows:
+        database(args.db_rows)
+        if args.db_only:
+            return 0
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
     with tempfile.TemporaryDirectory(prefix="packit-bench-") as tmp:
         secrets = {s: Path(tmp) / f"secrets-{s}" for s in ("packit", "stream")}

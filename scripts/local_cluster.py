@@ -80,8 +80,12 @@ STOP_GRACE = {"openshift-controller-manager": 2.0}
 K8S_COMMANDS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler")
 
 NAMESPACES = ("packit-dev", "packit-dev-sandbox", "stream-dev", "stream-dev-sandbox",
-              "packit-adopt", "packit-adopt-sandbox")  # the last two: the takeover tests
+              "packit-adopt", "packit-adopt-sandbox",  # the takeover tests
+              "packit-db")  # the database jobs tests
 NODE_COUNT = 3
+# kwok fails (instead of completing) the pod of a Job that carries this label, with this message.
+JOB_FAIL_LABEL = "local-cluster/fail-job"
+JOB_FAIL_MESSAGE = f"the local cluster failed this pod on purpose (its Job has the label {JOB_FAIL_LABEL})"
 NODE_CAPACITY = {"cpu": "32", "memory": "64Gi", "pods": "110", "ephemeral-storage": "500Gi"}
 PV_COUNT = 40
 PV_SIZE = "20Gi"
@@ -494,7 +498,12 @@ def kwok_stages() -> list[dict]:
         "      finishedAt: {{ $now | Quote }}",
         "{{ end }}",
     ])
+    job_pod_failed_status = (job_pod_done_status.replace("phase: Succeeded", "phase: Failed")
+                             .replace("exitCode: 0", "exitCode: 1").replace("reason: Completed", "reason: Error")
+                             .replace("      finishedAt:", f"      message: {json.dumps(JOB_FAIL_MESSAGE)}\n"
+                                                           "      finishedAt:"))
     ready_is_true = '.status.conditions.[] | select( .type == "Ready" ) | .status'
+    fail_label = f'.metadata.labels["{JOB_FAIL_LABEL}"]'
     return [
         stage("node-ready", "Node",
               [{"key": ready_is_true, "operator": "NotIn", "values": ["True"]}],
@@ -512,8 +521,18 @@ def kwok_stages() -> list[dict]:
         stage("job-pod-complete", "Pod",
               [{"key": ".metadata.deletionTimestamp", "operator": "DoesNotExist"},
                {"key": ".status.phase", "operator": "In", "values": ["Running"]},
-               {"key": ".metadata.ownerReferences.[].kind", "operator": "In", "values": ["Job"]}],
+               {"key": ".metadata.ownerReferences.[].kind", "operator": "In", "values": ["Job"]},
+               {"key": fail_label, "operator": "DoesNotExist"}],
               {"statusTemplate": job_pod_done_status},
+              delay={"durationMilliseconds": 1000, "jitterDurationMilliseconds": 2000}),
+        # A Job's pod labelled JOB_FAIL_LABEL fails instead, with JOB_FAIL_MESSAGE as its
+        # termination message: the tests' way to see a failing Job (kwok runs no container).
+        stage("job-pod-fail", "Pod",
+              [{"key": ".metadata.deletionTimestamp", "operator": "DoesNotExist"},
+               {"key": ".status.phase", "operator": "In", "values": ["Running"]},
+               {"key": ".metadata.ownerReferences.[].kind", "operator": "In", "values": ["Job"]},
+               {"key": fail_label, "operator": "Exists"}],
+              {"statusTemplate": job_pod_failed_status},
               delay={"durationMilliseconds": 1000, "jitterDurationMilliseconds": 2000}),
         stage("pod-remove", "Pod",
               [{"key": ".metadata.deletionTimestamp", "operator": "Exists"}],

@@ -340,7 +340,8 @@ def mirror_reference(registry: str, reference: str) -> str:
 def dev_image_references(images_file: Path = REPO_ROOT / "roles" / "deploy" / "defaults" / "main" / "images.yml",
                          services: Iterable[str] = ("packit", "stream")) -> list[str]:
     """Every image reference the dev deployments use (the role's `images` defaults rendered
-    for each service), plus the DeploymentConfig deployer image."""
+    for each service), plus the DeploymentConfig deployer image and the PostgreSQL image of the
+    next major version (make db-upgrade's target in the tests)."""
     import jinja2
 
     raw = yaml.safe_load(images_file.read_text())
@@ -348,9 +349,10 @@ def dev_image_references(images_file: Path = REPO_ROOT / "roles" / "deploy" / "d
     env = jinja2.Environment(undefined=jinja2.StrictUndefined)
     references = {DEPLOYER_IMAGE}
     for service in services:
-        values = {"service": service, "deployment": "dev", "postgres_version": data["postgres_version"]}
-        values["image_tag"] = env.from_string(str(raw["image_tag"])).render(values)
-        references.update(env.from_string(str(ref)).render(values) for ref in raw["images"].values())
+        for postgres_version in (data["postgres_version"], data["postgres_version"] + 1):
+            values = {"service": service, "deployment": "dev", "postgres_version": postgres_version}
+            values["image_tag"] = env.from_string(str(raw["image_tag"])).render(values)
+            references.update(env.from_string(str(ref)).render(values) for ref in raw["images"].values())
     return sorted(references)
 
 

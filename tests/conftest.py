@@ -22,3 +22,11 @@ def secrets_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def renderer(tmp_path_factory: pytest.TempPathFactory, secrets_dir: Path) -> Renderer:
     return Renderer(tmp_path_factory.mktemp("render"), secrets_dir)
+
+
+@pytest.fixture(scope="session")
+def admin(local_cluster):
+    """A dynamic client of the local control plane's admin (cluster tests)."""
+    from kubernetes import dynamic
+
+    return dynamic.DynamicClient(local_cluster.admin_client())

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import contextlib
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,18 +21,39 @@ KINDS = ("Deployment", "DeploymentConfig")
 
 
 def _keys() -> dict[str, str]:
-    """Key files made at run time (none is committed): GitHub app key, SSH pair, TLS key."""
-    from cryptography.hazmat.primitives import serialization
+    """Key files made at run time (none is committed): GitHub app key, SSH pair, the service's
+    TLS pair (a self-signed certificate valid for 90 days), the CentOS client's certificate
+    and key in one file, and the CentOS server CA."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+    from cryptography.x509.oid import NameOID
 
     pem, pkcs8, none = serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+
+    def certificate(key, name: str) -> str:
+        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+        now = dt.datetime.now(dt.timezone.utc)
+        cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+                .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
+                .not_valid_after(now + dt.timedelta(days=90))
+                .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+                .sign(key, hashes.SHA256()))
+        return cert.public_bytes(pem).decode()
+
     ssh = ed25519.Ed25519PrivateKey.generate()
+    tls, centos = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
     return {
         "private-key.pem": ec.generate_private_key(ec.SECP256R1()).private_bytes(pem, pkcs8, none).decode(),
         "id_ed25519": ssh.private_bytes(pem, serialization.PrivateFormat.OpenSSH, none).decode(),
         "id_ed25519.pub": ssh.public_key().public_bytes(
             serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode() + " test\n",
-        "privkey.pem": ec.generate_private_key(ec.SECP256R1()).private_bytes(pem, pkcs8, none).decode(),
+        "privkey.pem": tls.private_bytes(pem, pkcs8, none).decode(),
+        "fullchain.pem": certificate(tls, "packit.test"),
+        "centos.cert": certificate(centos, "packit-test") + centos.private_bytes(pem, pkcs8, none).decode(),
+        "centos-server-ca.cert": certificate(ec.generate_private_key(ec.SECP256R1()), "centos-test-ca"),
     }
 
 
@@ -45,9 +68,6 @@ SECRET_FILES: dict[str, str] = {
     **_keys(),
     "ssh_config": "Host pkgs.fedoraproject.org\n  IdentityFile /home/packit/.ssh/id_ed25519\n",
     "sentry_key": "https://key@sentry.example/1",
-    "fullchain.pem": "-----BEGIN CERTIFICATE-----\nplaceholder\n-----END CERTIFICATE-----\n",
-    "centos.cert": "cert and key\n",
-    "centos-server-ca.cert": "ca\n",
     "aws.yml": "access-key-id: x\nsecret-access-key: y\n",
     "postgres.yml": "database-name: packit\ndatabase-user: packit\ndatabase-password: s3cret-pg\n",
     "redis-commander.yml": "http-user: admin\nhttp-password: s3cret-rc\n",
@@ -84,6 +104,21 @@ def run_playbook(playbook: str, extra_vars: dict[str, Any], *args: str, timeout:
 def run_make(*args: str, timeout: int = 900, **variables: str) -> subprocess.CompletedProcess:
     cmd = ["make", "--no-print-directory", *args] + [f"{k}={v}" for k, v in variables.items()]
     return subprocess.run(cmd, cwd=REPO, env=env(), capture_output=True, text=True, timeout=timeout)
+
+
+def make_in_project(local_cluster, target: str, secrets: Path, project: str, sandbox: str, extra: str = "",
+                    **variables: str) -> subprocess.CompletedProcess:
+    """make <target> LOCAL=1 for packit dev with the committed dev template, aimed at a test's own
+    project and sandbox namespaces (extra: more EXTRA_ARGS)."""
+    return run_make(target, timeout=1200, LOCAL="1", DEPLOYMENT="dev", SERVICE="packit", SECRETS_DIR=str(secrets),
+                    LOCAL_CLUSTER_CACHE=str(local_cluster.cache_dir),
+                    EXTRA_ARGS=f"-e config_vars_file={REPO}/vars/packit/dev_template.yml "
+                               f"-e project={project} -e sandbox_namespace={sandbox} {extra}", **variables)
+
+
+def refused(result: subprocess.CompletedProcess, message: str) -> bool:
+    """Whether a run failed with the message (the output's line folding undone)."""
+    return result.returncode != 0 and message in " ".join(result.stdout.split())
 
 
 def template_vars(service: str, deployment: str) -> Path:
@@ -132,7 +167,7 @@ class Renderer:
             "deployment": deployment,
             "config_vars_file": str(template_vars(service, deployment)),
             "secrets_dir": str(self.secrets_dir),
-            "deploy_render": True,
+            "deploy_mode": "render",
             "render_dir": str(out),
             **overrides,
         }
@@ -146,3 +181,59 @@ class Renderer:
                 raise AssertionError(f"render failed: {failure_line(result)}")
             self._cache[key] = read_manifests(out)
         return self._cache[key]
+
+
+# Kinds a deployment of either repository (and the database jobs) puts into a project; the
+# cluster tests that own a namespace empty it of these first.
+PROJECT_KINDS = (("apps/v1", "Deployment"), ("apps/v1", "StatefulSet"), ("batch/v1", "CronJob"),
+                 ("batch/v1", "Job"), ("v1", "Service"), ("route.openshift.io/v1", "Route"),
+                 ("image.openshift.io/v1", "ImageStream"), ("v1", "Secret"), ("v1", "ConfigMap"),
+                 ("v1", "ServiceAccount"), ("rbac.authorization.k8s.io/v1", "RoleBinding"),
+                 ("rbac.authorization.k8s.io/v1", "Role"), ("v1", "PersistentVolumeClaim"), ("v1", "Pod"))
+# What the cluster puts into every namespace: not the tests' to delete.
+PROJECT_PRESET = {"ConfigMap": ("kube-root-ca.crt", "openshift-service-ca.crt"),
+                  "ServiceAccount": ("default", "builder", "deployer"), "RoleBinding": ("deployer-admin",)}
+
+
+def project_objects(admin, namespaces: tuple[str, ...]) -> dict[tuple, tuple]:
+    """(kind, namespace, name) -> what a change would alter: the uid of everything; the spec
+    generation and labels of workloads (their controllers keep writing status); the
+    resourceVersion of the rest. Pods by uid only."""
+    found = {}
+    for api_version, kind in PROJECT_KINDS:
+        resource = admin.resources.get(api_version=api_version, kind=kind)
+        for namespace in namespaces:
+            for item in resource.get(namespace=namespace).items:
+                meta = item.metadata
+                state = ((meta.generation, str(meta.labels)) if kind in ("Deployment", "StatefulSet", "CronJob", "Job")
+                         else () if kind == "Pod" else (meta.resourceVersion,))
+                found[(kind, namespace, meta.name)] = (meta.uid, *state)
+    return found
+
+
+def empty_project_namespaces(admin, local_cluster, namespaces: tuple[str, ...]) -> None:
+    """Delete what an earlier run left in the namespaces (claims too: this is the tests' own
+    data), then let the released volumes be bound again."""
+    from kubernetes.dynamic.exceptions import NotFoundError
+
+    def left() -> list[tuple]:
+        found = []
+        for api_version, kind in PROJECT_KINDS:
+            resource = admin.resources.get(api_version=api_version, kind=kind)
+            for namespace in namespaces:
+                found += [(resource, namespace, item) for item in resource.get(namespace=namespace).items
+                          if item.metadata.name not in PROJECT_PRESET.get(kind, ())
+                          and not (kind == "Secret" and item.type != "Opaque")]
+        return found
+
+    for resource, namespace, item in left():
+        if not item.metadata.deletionTimestamp:
+            with contextlib.suppress(NotFoundError):  # gone with its owner meanwhile
+                resource.delete(name=item.metadata.name, namespace=namespace,
+                                body={"propagationPolicy": "Foreground", "gracePeriodSeconds": 0})
+    # Foreground deletion finishes in the garbage collector: wait until every object is gone.
+    deadline = time.monotonic() + 120
+    while remaining := left():
+        assert time.monotonic() < deadline, [(r.kind, ns, i.metadata.name) for r, ns, i in remaining]
+        time.sleep(1)
+    local_cluster.recycle_volumes()

@@ -8,89 +8,36 @@ in file order on the namespaces packit-adopt and packit-adopt-sandbox, which the
 
 from __future__ import annotations
 
-import contextlib
 import re
 import time
 from pathlib import Path
 
 import pytest
-from kubernetes import dynamic
 from kubernetes.dynamic.exceptions import NotFoundError
 
-from deploytools import REPO, run_make, write_secret_files
+from deploytools import empty_project_namespaces, make_in_project, project_objects
 
 pytestmark = pytest.mark.cluster
 PROJECT, SANDBOX = "packit-adopt", "packit-adopt-sandbox"
 MARKER = {"example.com/data": "written by the upstream deployment"}
-# Kinds a deployment of either repository puts into the namespaces (emptied before the tests).
-KINDS = (("apps/v1", "Deployment"), ("apps/v1", "StatefulSet"), ("batch/v1", "CronJob"), ("v1", "Service"),
-         ("route.openshift.io/v1", "Route"), ("image.openshift.io/v1", "ImageStream"), ("v1", "Secret"),
-         ("v1", "ConfigMap"), ("v1", "ServiceAccount"), ("rbac.authorization.k8s.io/v1", "RoleBinding"),
-         ("rbac.authorization.k8s.io/v1", "Role"), ("v1", "PersistentVolumeClaim"), ("v1", "Pod"))
-PRESET = {"ConfigMap": ("kube-root-ca.crt", "openshift-service-ca.crt"),
-          "ServiceAccount": ("default", "builder", "deployer"), "RoleBinding": ("deployer-admin",)}
 
 
 @pytest.fixture(scope="module")
-def admin(local_cluster) -> dynamic.DynamicClient:
-    return dynamic.DynamicClient(local_cluster.admin_client())
+def secrets(secrets_dir) -> Path:
+    """Every secret file a component reads (conftest)."""
+    return secrets_dir
 
 
-@pytest.fixture(scope="module")
-def secrets(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("adopt-secrets")
-    write_secret_files(path)
-    return path
-
-
-def make(local_cluster, target: str, secrets: Path, **variables: str):
-    """make <target> LOCAL=1 for packit dev, aimed at the takeover namespaces."""
-    return run_make(target, timeout=1200, LOCAL="1", DEPLOYMENT="dev", SERVICE="packit", SECRETS_DIR=str(secrets),
-                    LOCAL_CLUSTER_CACHE=str(local_cluster.cache_dir),
-                    EXTRA_ARGS=f"-e config_vars_file={REPO}/vars/packit/dev_template.yml "
-                               f"-e project={PROJECT} -e sandbox_namespace={SANDBOX}", **variables)
+def make(local_cluster, target: str, secrets: Path, extra: str = "", **variables: str):
+    return make_in_project(local_cluster, target, secrets, PROJECT, SANDBOX, extra, **variables)
 
 
 def objects(admin) -> dict[tuple, tuple]:
-    """(kind, namespace, name) -> what a change would alter: the uid of everything; the spec
-    generation and labels of workloads (their controllers keep writing status); the
-    resourceVersion of the rest. Pods by uid only."""
-    found = {}
-    for api_version, kind in KINDS:
-        resource = admin.resources.get(api_version=api_version, kind=kind)
-        for namespace in (PROJECT, SANDBOX):
-            for item in resource.get(namespace=namespace).items:
-                meta = item.metadata
-                state = ((meta.generation, str(meta.labels)) if kind in ("Deployment", "StatefulSet", "CronJob")
-                         else () if kind == "Pod" else (meta.resourceVersion,))
-                found[(kind, namespace, meta.name)] = (meta.uid, *state)
-    return found
+    return project_objects(admin, (PROJECT, SANDBOX))
 
 
 def empty_namespaces(admin, local_cluster) -> None:
-    """Delete what an earlier run left (claims too: this is the tests' own data), then let the
-    released volumes be bound again."""
-    def left() -> list[tuple]:
-        found = []
-        for api_version, kind in KINDS:
-            resource = admin.resources.get(api_version=api_version, kind=kind)
-            for namespace in (PROJECT, SANDBOX):
-                found += [(resource, namespace, item) for item in resource.get(namespace=namespace).items
-                          if item.metadata.name not in PRESET.get(kind, ())
-                          and not (kind == "Secret" and item.type != "Opaque")]
-        return found
-
-    for resource, namespace, item in left():
-        if not item.metadata.deletionTimestamp:
-            with contextlib.suppress(NotFoundError):  # gone with its owner meanwhile
-                resource.delete(name=item.metadata.name, namespace=namespace,
-                                body={"propagationPolicy": "Foreground", "gracePeriodSeconds": 0})
-    # Foreground deletion finishes in the garbage collector: wait until every object is gone.
-    deadline = time.monotonic() + 120
-    while remaining := left():
-        assert time.monotonic() < deadline, [(r.kind, ns, i.metadata.name) for r, ns, i in remaining]
-        time.sleep(1)
-    local_cluster.recycle_volumes()
+    empty_project_namespaces(admin, local_cluster, (PROJECT, SANDBOX))
 
 
 def upstream_objects(local_cluster) -> list[dict]:
@@ -196,6 +143,19 @@ def test_adopt_previews_and_changes_nothing(admin, local_cluster, secrets, upstr
     assert objects(admin) == before
 
 
+def test_adopt_onto_another_postgres_major_version_is_refused_before_the_takeover(
+        admin, local_cluster, secrets, upstream):
+    """Upstream's data is on postgres-15. A takeover with postgres_version 16 would delete the
+    upstream workload postgres-15 and start an empty PostgreSQL 16: refused before anything changes."""
+    before = objects(admin)
+    result = make(local_cluster, "adopt", secrets, extra="-e postgres_version=16", APPLY="1")
+    assert result.returncode != 0
+    assert (f"{PROJECT} keeps PostgreSQL data on claim postgres-15 and has no claim postgres-16"
+            in result.stdout), result.stdout[-3000:]
+    assert "Takeover (done)" not in result.stdout
+    assert objects(admin) == before
+
+
 def test_adopt_keeps_every_claim_and_the_new_workloads_mount_them(admin, local_cluster, secrets, upstream):
     result = make(local_cluster, "adopt", secrets, APPLY="1")
     assert result.returncode == 0, result.stdout[-3000:]
@@ -233,11 +193,9 @@ def test_another_postgres_major_version_is_refused(admin, local_cluster, secrets
     """The data is on postgres-15: postgres_version 16 would start an empty database on a new
     claim postgres-16. The deploy stops before anything changes."""
     before = objects(admin)
-    result = run_make("deploy", timeout=600, LOCAL="1", DEPLOYMENT="dev", SERVICE="packit", SECRETS_DIR=str(secrets),
-                      LOCAL_CLUSTER_CACHE=str(local_cluster.cache_dir),
-                      EXTRA_ARGS=f"-e config_vars_file={REPO}/vars/packit/dev_template.yml "
-                                 f"-e project={PROJECT} -e sandbox_namespace={SANDBOX} -e postgres_version=16")
+    result = make(local_cluster, "deploy", secrets, extra="-e postgres_version=16")
     assert result.returncode != 0
-    assert (f"Deployment postgres in {PROJECT} keeps its data on claim postgres-15; this deploy would start "
-            "PostgreSQL 16 on a new, empty claim postgres-16: move the data first") in result.stdout, result.stdout[-3000:]
+    assert (f"{PROJECT} keeps PostgreSQL data on claim postgres-15 and has no claim postgres-16: this deploy would "
+            "start PostgreSQL 16 on an empty one. Deploy with postgres_version 15, then move the data with make "
+            "db-upgrade") in result.stdout, result.stdout[-3000:]
     assert objects(admin) == before

@@ -122,3 +122,115 @@ def test_cleanup_on_prod_needs_the_deployment_named(tmp_path, secrets_dir, confi
 def test_registry_mirror_with_a_scheme_is_refused(tmp_path, secrets_dir):
     result, out = render(tmp_path, secrets_dir, EXTRA="-e image_registry_mirror=https://mirror.example.com")
     assert_refused(result, out, "image_registry_mirror=https://mirror.example.com is not host[:port][/path]")
+
+
+def vars_file(tmp_path: Path, text: str) -> str:
+    """A vars directory with packit/stg.yml of this text, as config_vars_dir."""
+    (tmp_path / "vars" / "packit").mkdir(parents=True)
+    (tmp_path / "vars" / "packit" / "stg.yml").write_text(template_vars("packit", "stg").read_text() + text)
+    return f"-e config_vars_dir={tmp_path}/vars"
+
+
+@pytest.mark.parametrize(("text", "fragment"), [
+    ("with_redis_comander: false\n",
+     "stg.yml: unknown variable with_redis_comander (did you mean with_redis_commander?): no role reads it, so it "
+     "would be ignored; fix or remove it (the README lists every variable); nothing was changed"),
+    ("workload_kid: DeploymentConfig\nno_such_setting: 1\n",
+     "stg.yml: unknown variables workload_kid (did you mean workload_kind?), no_such_setting: no role reads them"),
+])
+def test_a_misspelt_variable_in_the_vars_file_is_refused(tmp_path, secrets_dir, text, fragment):
+    result, out = render(tmp_path, secrets_dir, EXTRA=vars_file(tmp_path, text))
+    assert_refused(result, out, fragment)
+
+
+@pytest.mark.parametrize(("text", "fragment"), [
+    ("extra_list: [1, 2\n", "not valid YAML: expected ',' or ']', but got '<stream end>' (while parsing a flow "
+                            "sequence that starts at line"),
+    ("  indented: wrong\n", "not valid YAML: "),
+])
+def test_a_yaml_error_in_the_vars_file_names_line_and_column(tmp_path, secrets_dir, text, fragment):
+    result, out = render(tmp_path, secrets_dir, EXTRA=vars_file(tmp_path, text))
+    lines = len(template_vars("packit", "stg").read_text().splitlines())
+    line = assert_refused(result, out, f"{tmp_path}/vars/packit/stg.yml line ", fragment)
+    assert f"line {lines + 1}, column" in line or f"line {lines + 2}, column" in line, line
+    assert "Unknown error" not in result.stdout
+
+
+
+def test_a_wrong_choice_prints_one_line_not_the_argument_spec(tmp_path, secrets_dir):
+    result, out = render(tmp_path, secrets_dir, EXTRA="-e workload_kind=ReplicaSet")
+    line = assert_refused(result, out, "invalid settings: value of workload_kind must be one of: Deployment, "
+                                       "DeploymentConfig, got: ReplicaSet")
+    assert line.startswith("fatal: [localhost]: ")
+    # The default callback printed the whole argument spec (about 400 lines) after that line.
+    assert "argument_spec_data" not in result.stdout and "beat_memory" not in result.stdout
+    failed = result.stdout[result.stdout.index(line):]
+    assert len(failed.strip().splitlines()) <= 4, failed
+
+
+def tls_pair(directory: Path, *, days_left: int, own_key: bool = True) -> None:
+    """fullchain.pem for privkey.pem's key (or another key), valid until days_left from now."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = serialization.load_pem_private_key((directory / "privkey.pem").read_bytes(), password=None)
+    signer = key if own_key else ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "packit.test")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(signer.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=400))
+            .not_valid_after(now + dt.timedelta(days=days_left)).sign(signer, hashes.SHA256()))
+    (directory / "fullchain.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+
+
+@pytest.mark.parametrize(("days_left", "own_key", "fragment"), [
+    (-3, True, "fullchain.pem: certificate expired on "),
+    (60, False, "privkey.pem: private key does not match "),
+])
+def test_deploy_refuses_an_expired_or_mismatched_tls_pair(tmp_path, secrets_dir, days_left, own_key, fragment):
+    """No cluster is needed: the refusal comes before the first API call (the host is a closed port)."""
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    for f in secrets_dir.iterdir():
+        (secrets / f.name).write_bytes(f.read_bytes())
+    tls_pair(secrets, days_left=days_left, own_key=own_key)
+    base = dict(SERVICE="packit", DEPLOYMENT="stg", SECRETS_DIR=str(secrets),
+                EXTRA_ARGS=f"-e config_vars_file={template_vars('packit', 'stg')} -e host=https://127.0.0.1:9")
+    result = run_make("deploy", **base)
+    line = assert_refused(result, tmp_path / "out", f"{secrets}/", fragment,
+                          "renew it (docs/certificates.md, make check-certs) or deploy it anyway with "
+                          "ALLOW_EXPIRED_CERTS=1; nothing was changed")
+    assert "TASK [deploy : Preflight" not in result.stdout, line
+    # Said explicitly, the run goes on to the cluster (here: the closed port).
+    allowed = run_make("deploy", ALLOW_EXPIRED_CERTS="1", **base)
+    assert allowed.returncode != 0
+    assert "renew it" not in allowed.stdout and "TASK [deploy : Preflight" in allowed.stdout
+    # A certificate change that keeps the pair valid is no reason to stop (e.g. a renewal).
+    tls_pair(secrets, days_left=30)
+    renewed = run_make("deploy", **base)
+    assert "renew it" not in renewed.stdout and "TASK [deploy : Preflight" in renewed.stdout
+
+
+def test_one_mode_per_run(tmp_path, renderer):
+    """deploy_mode is one of apply, render, cleanup: a run cannot both write and delete."""
+    out = tmp_path / "out"
+    result = run_playbook("deploy.yml", renderer.extra_vars("packit", "stg", out, deploy_mode="delete"))
+    assert_refused(result, out, "invalid settings: value of deploy_mode must be one of: apply, render, cleanup, "
+                                "got: delete")
+
+
+@pytest.mark.parametrize(("text", "fragment"), [
+    ("validate_certs: maybe\n", "invalid settings: argument 'validate_certs' is of type str and we were unable to "
+                                "convert to bool: The value 'maybe' is not a valid boolean."),
+    ("ca_cert: /nonexistent/ca.crt\n", "ca_cert: /nonexistent/ca.crt does not exist; fix it in the vars file or the "
+                                       "extra vars"),
+])
+def test_connection_settings_of_the_vars_file_are_checked(tmp_path, secrets_dir, text, fragment):
+    """The role's argument specs run before the vars file is loaded: the connection settings it
+    sets are checked after (validate_certs: maybe was taken as false: no TLS verification)."""
+    result, out = render(tmp_path, secrets_dir, EXTRA=vars_file(tmp_path, text))
+    assert_refused(result, out, fragment)

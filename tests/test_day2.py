@@ -40,11 +40,6 @@ def digest(char: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def admin(local_cluster) -> DynamicClient:
-    return DynamicClient(local_cluster.admin_client())
-
-
-@pytest.fixture(scope="module")
 def config_dir(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("vars")
     (root / SERVICE).mkdir()

@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 import yaml
-from kubernetes import dynamic
 from kubernetes.dynamic.exceptions import NotFoundError
 
 from deploytools import SECRET_FILES, REPO, all_objects, read_manifests, ref, run_make, write_secret_files
@@ -32,11 +31,6 @@ def deploy_secrets(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("deploy-secrets")
     write_secret_files(path)
     return path
-
-
-@pytest.fixture(scope="module")
-def admin(local_cluster) -> dynamic.DynamicClient:
-    return dynamic.DynamicClient(local_cluster.admin_client())
 
 
 def make(local_cluster, target: str, service: str, secrets: Path, extra: str = "", **variables: str):

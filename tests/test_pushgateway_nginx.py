@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -14,32 +13,14 @@ import jinja2
 import pytest
 import requests
 
+from systemtools import free_port, require
+
 pytestmark = pytest.mark.system
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "openshift" / "pushgateway-nginx.conf.j2"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 PUSHGATEWAY = shutil.which("prometheus-pushgateway") or "/usr/bin/prometheus-pushgateway"
 METRIC = 'packit_test_pushed_total{instance="",job="worker"} 42'
-
-
-def require(binary: str, package: str) -> None:
-    if os.access(binary, os.X_OK):
-        return
-    reason = f"{binary} missing: install {package} from requirements-debian.txt"
-    if os.environ.get("CI") == "true":
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
-def free_port() -> int:
-    """A free loopback port outside 46700-46799, which the local control plane keeps for itself
-    (make test runs these tests beside the cluster tests, which stop and start its servers)."""
-    while True:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        if not 46700 <= port <= 46799:
-            return port
 
 
 def wait_for(url: str, process: subprocess.Popen[bytes], log: Path) -> None:

@@ -19,12 +19,7 @@ options:
   service: {description: packit or stream., type: str, required: true}
   deployment: {description: dev, stg or prod; also the tag imported., type: str, required: true}
   images: {description: Only these streams (default all of the deployment's)., type: list, elements: str, default: []}
-  host: {description: API server URL., type: str}
-  api_key: {description: Bearer token., type: str}
-  ca_cert: {description: CA bundle file., type: path}
-  validate_certs: {description: Verify the server certificate., type: bool, default: true}
-  kubeconfig: {description: Kubeconfig file (used when host is not given)., type: path}
-  context: {description: Kubeconfig context., type: str}
+extends_documentation_fragment: [packit_k8s]
 """
 
 RETURN = r"""
@@ -38,17 +33,10 @@ lines:
   returned: always
 """
 
-import time
-
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.day2_k8s import (
-    CONNECTION_ARGS, HAS_K8S, one_line, Day2Error, api_message, connect, list_objects, resource, status_of, stream_tag,
+    CONNECTION_ARGS, HAS_K8S, Day2Error, connect, imported_reference, list_objects, one_line, post_import, stream_tag,
 )
-
-try:
-    from kubernetes.dynamic.exceptions import DynamicApiError
-except ImportError:
-    pass
 
 
 def build_import(stream: dict, deployment: str) -> tuple[dict, dict]:
@@ -74,25 +62,6 @@ def build_import(stream: dict, deployment: str) -> tuple[dict, dict]:
     return body, image
 
 
-CONFLICT_ATTEMPTS = 5
-
-
-def post_import(client, body: dict) -> dict:
-    """POST the ImageStreamImport; the server imports before it answers (nothing is stored).
-    The server answers 409 when the stream changed while it imported (the image stream
-    controller writes the same stream): that import is posted again, a few times."""
-    res = resource(client, "image.openshift.io/v1", "ImageStreamImport")
-    meta = body["metadata"]
-    for attempt in range(1, CONFLICT_ATTEMPTS + 1):
-        try:
-            return res.create(body=body, namespace=meta["namespace"]).to_dict()
-        except DynamicApiError as exc:
-            if status_of(exc) != 409 or attempt == CONFLICT_ATTEMPTS:
-                raise Day2Error(f"ImageStream {meta['name']}: the API refused the import: {api_message(exc)}") from exc
-            time.sleep(0.5 * attempt)
-    raise AssertionError("unreachable")
-
-
 def run(module: AnsibleModule) -> dict:
     p = module.params
     client = connect(p)
@@ -116,15 +85,7 @@ def run(module: AnsibleModule) -> dict:
             imports.append(entry)
             continue
         _, before = stream_tag(streams[name], p["deployment"])
-        answer = post_import(client, body)
-        results = (answer.get("status") or {}).get("images") or []
-        if not results:
-            raise Day2Error(f"ImageStream {name}: the API answered the import without a result")
-        outcome = results[0].get("status") or {}
-        if outcome.get("status") == "Failure":
-            raise Day2Error(f"ImageStream {name}: import of {image['from']['name']} failed: "
-                            f"{outcome.get('message', outcome.get('reason', 'no reason given'))}")
-        imported = (results[0].get("image") or {}).get("dockerImageReference", "")
+        imported = imported_reference(post_import(client, body), name, image["from"]["name"])
         entry["imported"] = imported
         entry["result"] = "imported" if imported != before else "unchanged"
         changed = changed or imported != before

@@ -10,18 +10,13 @@ description:
     component, which makes its controller replace the pods one by one.
   - With I(wait), waits until each Deployment and StatefulSet has rolled out and is ready again.
     DeploymentConfigs are not awaited (their rollout is the OpenShift controller's business).
-  - A restart is an action: it always reports changed (check mode reports what it would restart).
+  - A restart is an action, so it always reports changed (check mode reports what it would restart).
 options:
   namespace: {description: Namespace., type: str, required: true}
   components: {description: Workload names., type: list, elements: str, required: true}
   wait: {description: Wait for the new rollout to be ready., type: bool, default: true}
   wait_timeout: {description: Seconds to wait per component., type: int, default: 300}
-  host: {description: API server URL., type: str}
-  api_key: {description: Bearer token., type: str}
-  ca_cert: {description: CA bundle file., type: path}
-  validate_certs: {description: Verify the server certificate., type: bool, default: true}
-  kubeconfig: {description: Kubeconfig file., type: path}
-  context: {description: Kubeconfig context., type: str}
+extends_documentation_fragment: [packit_k8s]
 """
 
 import time

@@ -10,7 +10,7 @@ description:
     the stream tags of its triggers to the images of the earlier ReplicaSet or ControllerRevision
     (spec.tags from set to that image, importPolicy.scheduled false, the old values kept in tag
     annotations packit.dev/pinned-*), and sets those images on the pod template so the rollback
-    happens now. Only the images go back. A rollback of the template alone would not last: the
+    happens now. Only the images go back. A rollback of the template alone would not last, as the
     image trigger controller sets the stream's current image again within a second.
     C(day2_unpin) returns the tags to following the registry.
   - Deployment without image triggers - replaces spec.template with the pod template of the
@@ -26,12 +26,7 @@ options:
   namespace: {description: Namespace., type: str, required: true}
   component: {description: Workload name., type: str, required: true}
   revision: {description: Revision to go back to; 0 means the one before the current., type: int, default: 0}
-  host: {description: API server URL., type: str}
-  api_key: {description: Bearer token., type: str}
-  ca_cert: {description: CA bundle file., type: path}
-  validate_certs: {description: Verify the server certificate., type: bool, default: true}
-  kubeconfig: {description: Kubeconfig file., type: path}
-  context: {description: Kubeconfig context., type: str}
+extends_documentation_fragment: [packit_k8s]
 """
 
 import json

@@ -13,12 +13,7 @@ description:
 options:
   namespace: {description: Namespace., type: str, required: true}
   component: {description: Workload name., type: str, required: true}
-  host: {description: API server URL., type: str}
-  api_key: {description: Bearer token., type: str}
-  ca_cert: {description: CA bundle file., type: path}
-  validate_certs: {description: Verify the server certificate., type: bool, default: true}
-  kubeconfig: {description: Kubeconfig file., type: path}
-  context: {description: Kubeconfig context., type: str}
+extends_documentation_fragment: [packit_k8s]
 """
 
 import json

@@ -372,6 +372,39 @@ def unpin_tag(client: "DynamicClient", namespace: str, stream_name: str, tag: st
     return {"stream": stream_name, "tag": tag, "changed": True, "following": entry["from"].get("name", "")}
 
 
+IMPORT_CONFLICT_ATTEMPTS = 5
+
+
+def post_import(client: "DynamicClient", body: dict[str, Any]) -> dict[str, Any]:
+    """POST an ImageStreamImport; the server imports before it answers (nothing is stored).
+    The server answers 409 when the stream changed while it imported (the image stream
+    controller writes the same stream): that import is posted again, a few times."""
+    import time
+
+    res = resource(client, "image.openshift.io/v1", "ImageStreamImport")
+    meta = body["metadata"]
+    for attempt in range(1, IMPORT_CONFLICT_ATTEMPTS + 1):
+        try:
+            return res.create(body=body, namespace=meta["namespace"]).to_dict()
+        except DynamicApiError as exc:
+            if status_of(exc) != 409 or attempt == IMPORT_CONFLICT_ATTEMPTS:
+                raise Day2Error(f"ImageStream {meta['name']}: the API refused the import: {api_message(exc)}") from exc
+            time.sleep(0.5 * attempt)
+    raise AssertionError("unreachable")
+
+
+def imported_reference(answer: dict[str, Any], stream: str, source: str) -> str:
+    """The image reference an ImageStreamImport's answer reports, or the import's failure as a Day2Error."""
+    results = (answer.get("status") or {}).get("images") or []
+    if not results:
+        raise Day2Error(f"ImageStream {stream}: the API answered the import without a result")
+    outcome = results[0].get("status") or {}
+    if outcome.get("status") == "Failure":
+        raise Day2Error(f"ImageStream {stream}: import of {source} failed: "
+                        f"{outcome.get('message', outcome.get('reason', 'no reason given'))}")
+    return (results[0].get("image") or {}).get("dockerImageReference", "")
+
+
 def one_line(exc: Exception) -> str:
     """The message a module fails with: ours as it is, anything else (e.g. connection refused) shortened."""
     if isinstance(exc, Day2Error):

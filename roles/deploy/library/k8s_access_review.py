@@ -23,16 +23,11 @@ options:
     type: list
     elements: str
     default: [get, create, patch]
-  host: {description: API server URL., type: str}
-  api_key: {description: Bearer token., type: str}
-  validate_certs: {description: Verify the server certificate., type: bool, default: true}
-  ca_cert: {description: CA bundle path., type: path}
-  kubeconfig: {description: Kubeconfig path., type: path}
-  context: {description: Kubeconfig context., type: str}
   settings_hint:
     description: Where the user sets the connection (named in error messages).
     type: str
     default: the vars file
+extends_documentation_fragment: [packit_k8s]
 """
 
 RETURN = r"""

@@ -19,12 +19,7 @@ options:
     required: true
   timeout: {description: Seconds to wait in all., type: int, default: 600}
   sleep: {description: Seconds between polls., type: int, default: 2}
-  host: {description: API server URL., type: str}
-  api_key: {description: Bearer token., type: str}
-  validate_certs: {description: Verify the server certificate., type: bool, default: true}
-  ca_cert: {description: CA bundle path., type: path}
-  kubeconfig: {description: Kubeconfig path., type: path}
-  context: {description: Kubeconfig context., type: str}
+extends_documentation_fragment: [packit_k8s]
 """
 
 RETURN = r"""

@@ -11,8 +11,8 @@ description:
   - An object is this repository's when it carries the label
     C(app.kubernetes.io/managed-by=<managed_by>). Foreign objects that matter are those with
     the kind and name of a rendered object (Namespaces excepted), and workloads (Deployment,
-    StatefulSet, DeploymentConfig) of any name that mount a rendered PersistentVolumeClaim:
-    the latter would hold the same volume as the new workload.
+    StatefulSet, DeploymentConfig) of any name that mount a rendered PersistentVolumeClaim
+    (the latter would hold the same volume as the new workload).
   - Rendered kinds that hold data (PersistentVolumeClaim, Secret, ConfigMap) are kept and
     labelled as this repository's; every other foreign object is deleted (foreground, waiting
     until it and its pods are gone) so that the deploy creates it as rendered. A StatefulSet
@@ -43,17 +43,12 @@ options:
     description: The make command line that previews the takeover (named in the check message).
     type: str
     default: make adopt
-  host: {description: API server URL., type: str}
-  api_key: {description: Bearer token., type: str}
-  validate_certs: {description: Verify the server certificate., type: bool, default: true}
-  ca_cert: {description: CA bundle path., type: path}
-  kubeconfig: {description: Kubeconfig path., type: path}
-  context: {description: Kubeconfig context., type: str}
+extends_documentation_fragment: [packit_k8s]
 """
 
 RETURN = r"""
 foreign:
-  description: One entry per foreign object: kind, name, namespace, action (keep or delete), why.
+  description: One entry per foreign object (kind, name, namespace, action keep or delete, why).
   type: list
   returned: always
 """
