@@ -504,6 +504,9 @@ def kwok_stages() -> list[dict]:
                                                            "      finishedAt:"))
     ready_is_true = '.status.conditions.[] | select( .type == "Ready" ) | .status'
     fail_label = f'.metadata.labels["{JOB_FAIL_LABEL}"]'
+    job_pod_running = [{"key": ".metadata.deletionTimestamp", "operator": "DoesNotExist"},
+                       {"key": ".status.phase", "operator": "In", "values": ["Running"]},
+                       {"key": ".metadata.ownerReferences.[].kind", "operator": "In", "values": ["Job"]}]
     return [
         stage("node-ready", "Node",
               [{"key": ready_is_true, "operator": "NotIn", "values": ["True"]}],
@@ -518,20 +521,12 @@ def kwok_stages() -> list[dict]:
                {"key": ".status.phase", "operator": "In", "values": ["Pending"]},
                {"key": ready_is_true, "operator": "NotIn", "values": ["True"]}],
               {"statusTemplate": pod_running_status}),
-        stage("job-pod-complete", "Pod",
-              [{"key": ".metadata.deletionTimestamp", "operator": "DoesNotExist"},
-               {"key": ".status.phase", "operator": "In", "values": ["Running"]},
-               {"key": ".metadata.ownerReferences.[].kind", "operator": "In", "values": ["Job"]},
-               {"key": fail_label, "operator": "DoesNotExist"}],
+        stage("job-pod-complete", "Pod", [*job_pod_running, {"key": fail_label, "operator": "DoesNotExist"}],
               {"statusTemplate": job_pod_done_status},
               delay={"durationMilliseconds": 1000, "jitterDurationMilliseconds": 2000}),
         # A Job's pod labelled JOB_FAIL_LABEL fails instead, with JOB_FAIL_MESSAGE as its
         # termination message: the tests' way to see a failing Job (kwok runs no container).
-        stage("job-pod-fail", "Pod",
-              [{"key": ".metadata.deletionTimestamp", "operator": "DoesNotExist"},
-               {"key": ".status.phase", "operator": "In", "values": ["Running"]},
-               {"key": ".metadata.ownerReferences.[].kind", "operator": "In", "values": ["Job"]},
-               {"key": fail_label, "operator": "Exists"}],
+        stage("job-pod-fail", "Pod", [*job_pod_running, {"key": fail_label, "operator": "Exists"}],
               {"statusTemplate": job_pod_failed_status},
               delay={"durationMilliseconds": 1000, "jitterDurationMilliseconds": 2000}),
         stage("pod-remove", "Pod",

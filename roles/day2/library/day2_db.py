@@ -44,8 +44,8 @@ from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.day2_k8s import (
-    CONNECTION_ARGS, HAS_K8S, WORKLOAD_KINDS, Day2Error, api_message, connect, get, imported_reference, list_objects,
-    one_line, patch, post_import, resource, stream_tag,
+    CONNECTION_ARGS, HAS_K8S, WORKLOAD_KINDS, Day2Error, api_message, build_import, connect, get, imported_reference,
+    list_objects, one_line, patch, post_import, resource, stream_tag,
 )
 
 REPLICAS_BEFORE = "packit.dev/replicas-before-db-job"
@@ -109,7 +109,7 @@ def stop_writers(module, client, p: dict[str, Any]) -> tuple[bool, list[dict[str
         kept = (meta.get("annotations") or {}).get(REPLICAS_BEFORE)
         # Already stopped by an earlier run that did not finish: its annotation is the truth.
         before = int(kept) if kept is not None and replicas == 0 else replicas
-        stopped.append({"kind": obj["kind"], "name": meta["name"], "replicas": before})
+        stopped.append({"apiVersion": obj["apiVersion"], "kind": obj["kind"], "name": meta["name"], "replicas": before})
         if replicas == 0 and kept is not None:
             continue
         changed = True
@@ -121,7 +121,7 @@ def stop_writers(module, client, p: dict[str, Any]) -> tuple[bool, list[dict[str
     deadline = time.monotonic() + p["timeout"]
     for entry in stopped:
         while True:
-            obj = get(client, *api_of(entry["kind"]), p["namespace"], entry["name"])
+            obj = get(client, entry["apiVersion"], entry["kind"], p["namespace"], entry["name"])
             running = int(((obj or {}).get("status") or {}).get("replicas") or 0)
             if running == 0:
                 break
@@ -138,17 +138,10 @@ def import_image(module, client, p: dict[str, Any]) -> dict[str, Any]:
     stream = get(client, "image.openshift.io/v1", "ImageStream", p["namespace"], p["workload"])
     if stream is None:
         raise Day2Error(f"there is no ImageStream {p['workload']} in {p['namespace']} to import {p['image']} into")
-    tag, before = stream_tag(stream, p["tag"])
-    if tag is None:
-        raise Day2Error(f"ImageStream {p['workload']} in {p['namespace']} has no tag {p['tag']}")
+    body, _ = build_import(stream, p["tag"], source=p["image"])
+    _, before = stream_tag(stream, p["tag"])
     if module.check_mode:
         return {"changed": True, "imported": "", "before": before}
-    body = {"apiVersion": "image.openshift.io/v1", "kind": "ImageStreamImport",
-            "metadata": {"name": p["workload"], "namespace": p["namespace"]},
-            "spec": {"import": True, "images": [{
-                "from": {"kind": "DockerImage", "name": p["image"]}, "to": {"name": p["tag"]},
-                "importPolicy": dict(tag.get("importPolicy") or {}),
-                "referencePolicy": dict(tag.get("referencePolicy") or {"type": "Source"})}]}}
     imported = imported_reference(post_import(client, body), p["workload"], p["image"])
     return {"changed": imported != before, "imported": imported, "before": before}
 
@@ -163,10 +156,6 @@ def start_writers(module, client, p: dict[str, Any]) -> tuple[bool, list[dict[st
         if not module.check_mode:
             patch(client, obj, {"metadata": {"annotations": {REPLICAS_BEFORE: None}}, "spec": {"replicas": int(kept)}})
     return bool(started), started
-
-
-def api_of(kind: str) -> tuple[str, str]:
-    return next((api, k) for api, k in WORKLOAD_KINDS if k == kind)
 
 
 def dump_claim(module, client, p: dict[str, Any], create: bool) -> bool:

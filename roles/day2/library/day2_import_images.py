@@ -35,31 +35,9 @@ lines:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.day2_k8s import (
-    CONNECTION_ARGS, HAS_K8S, Day2Error, connect, imported_reference, list_objects, one_line, post_import, stream_tag,
+    CONNECTION_ARGS, HAS_K8S, Day2Error, build_import, connect, imported_reference, list_objects, one_line, post_import,
+    stream_tag,
 )
-
-
-def build_import(stream: dict, deployment: str) -> tuple[dict, dict]:
-    name = stream["metadata"]["name"]
-    tag, _ = stream_tag(stream, deployment)
-    if tag is None:
-        raise Day2Error(f"ImageStream {name}: no tag {deployment!r} in spec.tags to import")
-    source = tag.get("from") or {}
-    if source.get("kind") != "DockerImage" or not source.get("name"):
-        raise Day2Error(f"ImageStream {name}: tag {deployment} does not come from a DockerImage (from.kind={source.get('kind')})")
-    image = {
-        "from": {"kind": "DockerImage", "name": source["name"]},
-        "to": {"name": deployment},
-        "importPolicy": dict(tag.get("importPolicy") or {}),
-        "referencePolicy": dict(tag.get("referencePolicy") or {"type": "Source"}),
-    }
-    body = {
-        "apiVersion": "image.openshift.io/v1",
-        "kind": "ImageStreamImport",
-        "metadata": {"name": name, "namespace": stream["metadata"]["namespace"]},
-        "spec": {"import": True, "images": [image]},
-    }
-    return body, image
 
 
 def run(module: AnsibleModule) -> dict:

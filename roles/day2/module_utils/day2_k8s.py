@@ -372,6 +372,32 @@ def unpin_tag(client: "DynamicClient", namespace: str, stream_name: str, tag: st
     return {"stream": stream_name, "tag": tag, "changed": True, "following": entry["from"].get("name", "")}
 
 
+def build_import(stream: dict[str, Any], deployment: str, source: str = "") -> tuple[dict[str, Any], dict[str, Any]]:
+    """(ImageStreamImport body, its image entry) that imports into the tag `deployment` the
+    tag's own `from` reference, or `source` when given, keeping the tag's import and
+    reference policies."""
+    name = stream["metadata"]["name"]
+    tag, _ = stream_tag(stream, deployment)
+    if tag is None:
+        raise Day2Error(f"ImageStream {name}: no tag {deployment!r} in spec.tags to import")
+    origin = tag.get("from") or {}
+    if not source and (origin.get("kind") != "DockerImage" or not origin.get("name")):
+        raise Day2Error(f"ImageStream {name}: tag {deployment} does not come from a DockerImage (from.kind={origin.get('kind')})")
+    image = {
+        "from": {"kind": "DockerImage", "name": source or origin["name"]},
+        "to": {"name": deployment},
+        "importPolicy": dict(tag.get("importPolicy") or {}),
+        "referencePolicy": dict(tag.get("referencePolicy") or {"type": "Source"}),
+    }
+    body = {
+        "apiVersion": "image.openshift.io/v1",
+        "kind": "ImageStreamImport",
+        "metadata": {"name": name, "namespace": stream["metadata"]["namespace"]},
+        "spec": {"import": True, "images": [image]},
+    }
+    return body, image
+
+
 IMPORT_CONFLICT_ATTEMPTS = 5
 
 
