@@ -12,10 +12,13 @@ move-stable: ## Fast-forward `stable` to `main` in the SERVICE's repositories (M
 # Day-2 playbooks take the same ANSIBLE_ARGS as deploy (SERVICE, DEPLOYMENT, LOCAL=1,
 # EXTRA_ARGS="--check"), defined in the Makefile.
 IMAGES ?=
+# WORKLOAD(S): Deployment, StatefulSet or DeploymentConfig names; COMPONENT(S) is their older name.
 COMPONENT ?=
 COMPONENTS ?=
+WORKLOAD ?= $(COMPONENT)
+WORKLOADS ?= $(COMPONENTS)
 REVISION ?= 0
-day2_require_component = @test -n "$(COMPONENT)" || { echo "COMPONENT is not set: run e.g. 'make $@ DEPLOYMENT=stg COMPONENT=packit-service'" >&2; exit 2; }
+day2_require_workload = @test -n "$(WORKLOAD)" || { echo "WORKLOAD is not set: run e.g. 'make $@ DEPLOYMENT=stg WORKLOAD=packit-service'" >&2; exit 2; }
 
 .PHONY: import-images
 import-images: setup ## Import the registry images into the deployment's ImageStreams now (IMAGES=a,b for some)
@@ -23,28 +26,28 @@ import-images: setup ## Import the registry images into the deployment's ImageSt
 	$(ANSIBLE_PLAYBOOK) playbooks/import-images.yml $(ANSIBLE_ARGS) -e day2_images="$(IMAGES)"
 
 .PHONY: history
-history: setup ## Show the revisions of COMPONENT that rollback can go back to
+history: setup ## Show the revisions of WORKLOAD that rollback can go back to
 	$(require_deployment)
-	$(day2_require_component)
-	$(ANSIBLE_PLAYBOOK) playbooks/history.yml $(ANSIBLE_ARGS) -e day2_component="$(COMPONENT)"
+	$(day2_require_workload)
+	$(ANSIBLE_PLAYBOOK) playbooks/history.yml $(ANSIBLE_ARGS) -e day2_workload="$(WORKLOAD)"
 
 .PHONY: rollback
-rollback: setup ## Roll COMPONENT back to REVISION (default the previous one); workers pin their stream tag
+rollback: setup ## Roll WORKLOAD back to REVISION (default the previous one); workers pin their stream tag
 	$(require_deployment)
-	$(day2_require_component)
-	$(ANSIBLE_PLAYBOOK) playbooks/rollback.yml $(ANSIBLE_ARGS) -e day2_component="$(COMPONENT)" -e day2_revision="$(REVISION)"
+	$(day2_require_workload)
+	$(ANSIBLE_PLAYBOOK) playbooks/rollback.yml $(ANSIBLE_ARGS) -e day2_workload="$(WORKLOAD)" -e day2_revision="$(REVISION)"
 
 .PHONY: unpin
-unpin: setup ## Make a rolled-back COMPONENT follow its image stream (the registry) again
+unpin: setup ## Make a rolled-back WORKLOAD follow its image stream (the registry) again
 	$(require_deployment)
-	$(day2_require_component)
-	$(ANSIBLE_PLAYBOOK) playbooks/unpin.yml $(ANSIBLE_ARGS) -e day2_component="$(COMPONENT)"
+	$(day2_require_workload)
+	$(ANSIBLE_PLAYBOOK) playbooks/unpin.yml $(ANSIBLE_ARGS) -e day2_workload="$(WORKLOAD)"
 
 .PHONY: restart
-restart: setup ## Rolling restart of COMPONENTS=a,b and wait until they are ready
+restart: setup ## Rolling restart of WORKLOADS=a,b and the workloads of the components TAGS=c,d; waits until they are ready
 	$(require_deployment)
-	@test -n "$(COMPONENTS)" || { echo "COMPONENTS is not set: run e.g. 'make restart DEPLOYMENT=stg COMPONENTS=packit-service,packit-worker'" >&2; exit 2; }
-	$(ANSIBLE_PLAYBOOK) playbooks/restart.yml $(ANSIBLE_ARGS) -e day2_components="$(COMPONENTS)"
+	@test -n "$(WORKLOADS)$(TAGS)" || { echo "WORKLOADS and TAGS are not set: run e.g. 'make restart DEPLOYMENT=stg TAGS=packit-worker' or WORKLOADS=packit-service" >&2; exit 2; }
+	$(ANSIBLE_PLAYBOOK) playbooks/restart.yml $(ANSIBLE_ARGS) -e day2_workloads="$(WORKLOADS)" -e day2_tags="$(TAGS)"
 
 .PHONY: check
 check: setup ## Status table of the deployment's workloads; fails if any is not ready

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from deploytools import REPO, failure_line, run_make, run_playbook, template_vars
 
@@ -234,3 +235,13 @@ def test_connection_settings_of_the_vars_file_are_checked(tmp_path, secrets_dir,
     sets are checked after (validate_certs: maybe was taken as false: no TLS verification)."""
     result, out = render(tmp_path, secrets_dir, EXTRA=vars_file(tmp_path, text))
     assert_refused(result, out, fragment)
+
+
+def test_a_template_error_in_a_component_with_secrets_is_shown_not_hidden(tmp_path, secrets_dir):
+    """Components with Secrets render under no_log (the real values are kept for the apply);
+    a failure is rendered again with the Secrets redacted so that its message is shown."""
+    result, out = render(tmp_path, secrets_dir, TAGS="postgres", EXTRA="-e deploy_common_labels={{nosuchvariable}}")
+    assert_refused(result, out, "nosuchvariable", "is undefined")
+    assert "the output has been hidden" in result.stdout  # the no_log render failed first
+    password = yaml.safe_load((secrets_dir / "postgres.yml").read_text())["database-password"]
+    assert password not in result.stdout + result.stderr

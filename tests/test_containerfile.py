@@ -37,7 +37,7 @@ def test_every_copied_path_exists_in_the_repository():
 
 def test_playbooks_roles_scripts_and_cron_jobs_are_copied():
     copied = {shlex.split(args)[0].rstrip("/") for keyword, args in instructions() if keyword == "COPY"}
-    assert {"requirements.txt", "playbooks", "roles", "scripts", "cron-jobs"} <= copied
+    assert {"requirements.txt", "playbooks", "roles", "collections", "scripts", "cron-jobs"} <= copied
 
 
 def test_pip_installs_the_pinned_requirements_before_the_code():

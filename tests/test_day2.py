@@ -65,7 +65,8 @@ def playbook(local_cluster, config_dir) -> Callable[..., subprocess.CompletedPro
 
 
 def ansible_env() -> dict[str, str]:
-    env = dict(os.environ, ANSIBLE_ROLES_PATH=str(REPO / "roles"), ANSIBLE_NOCOLOR="1",
+    env = dict(os.environ, ANSIBLE_ROLES_PATH=str(REPO / "roles"), ANSIBLE_COLLECTIONS_PATH=str(REPO / "collections"),
+               ANSIBLE_NOCOLOR="1",
                ANSIBLE_STDOUT_CALLBACK="default", ANSIBLE_LOCALHOST_WARNING="0",
                ANSIBLE_INVENTORY_UNPARSED_WARNING="0")
     env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"
@@ -277,7 +278,7 @@ def render_cron(tmp_path: Path) -> list[dict]:
             "content": "{{ lookup('ansible.builtin.template', '%s') }}" % (REPO / "openshift/import-images-cron.yml.j2"),
             "dest": str(out)}}],
     }]))
-    env = dict(ansible_env(), ANSIBLE_FILTER_PLUGINS=str(REPO / "roles/deploy/filter_plugins"))
+    env = ansible_env()
     proc = subprocess.run([str(Path(sys.executable).with_name("ansible-playbook")), str(play)],
                           capture_output=True, text=True, env=env)
     assert proc.returncode == 0, play_msg(proc)
@@ -383,15 +384,15 @@ def test_rollback_pins_and_unpin_follows_again(admin, streams, playbook, local_c
     import_now(playbook, stream)
     wait_until(lambda: follows(admin, kind, name, second), f"{kind} {name} rolled out to the imported image")
 
-    history = playbook("history", day2_component=name)
+    history = playbook("history", day2_workload=name)
     assert history.returncode == 0, play_msg(history)
     assert f"trigger {stream}:dev -> container {name}" in history.stdout
 
-    check = playbook("rollback", "--check", day2_component=name)
+    check = playbook("rollback", "--check", day2_workload=name)
     assert check.returncode == 0, play_msg(check)
     assert template_image(get(admin, kind, name)).endswith(second)
 
-    proc = playbook("rollback", day2_component=name)
+    proc = playbook("rollback", day2_workload=name)
     assert proc.returncode == 0, play_msg(proc)
     pinned = f"{local_cluster.mirror(ref).rsplit(':', 1)[0]}@{first}"
     assert f"pinned {stream}:dev={pinned}" in proc.stdout
@@ -403,12 +404,12 @@ def test_rollback_pins_and_unpin_follows_again(admin, streams, playbook, local_c
     time.sleep(5)  # several trigger-controller passes: the rollback stays
     assert template_image(get(admin, kind, name)).endswith(first)
     assert stream_image(admin, stream) == first
-    assert "(pinned:" in playbook("history", day2_component=name).stdout
+    assert "(pinned:" in playbook("history", day2_workload=name).stdout
     # an import while pinned imports the pinned image: nothing moves
     import_now(playbook, stream)
     assert template_image(get(admin, kind, name)).endswith(first)
 
-    unpin = playbook("unpin", day2_component=name)
+    unpin = playbook("unpin", day2_workload=name)
     assert unpin.returncode == 0, play_msg(unpin)
     assert "changed=1" in unpin.stdout
     tag = get(admin, "ImageStream", stream)["spec"]["tags"][0]
@@ -416,14 +417,14 @@ def test_rollback_pins_and_unpin_follows_again(admin, streams, playbook, local_c
     assert tag["importPolicy"] == {"importMode": "Legacy"}  # as the stream was made (scheduled: false)
     assert not tag.get("annotations")
     wait_until(lambda: follows(admin, kind, name, second), f"{kind} {name} back on the newest image")
-    again = playbook("unpin", day2_component=name)
+    again = playbook("unpin", day2_workload=name)
     assert again.returncode == 0 and "changed=0" in again.stdout
 
 
 def test_rollback_errors(admin, playbook):
-    missing = playbook("rollback", day2_component="d2-web", day2_revision=42)
+    missing = playbook("rollback", day2_workload="d2-web", day2_revision=42)
     assert missing.returncode != 0 and "Deployment d2-web: no revision 42 (available:" in missing.stdout
-    unknown = playbook("rollback", day2_component="d2-none")
+    unknown = playbook("rollback", day2_workload="d2-none")
     assert unknown.returncode != 0
     assert "component d2-none: no Deployment, StatefulSet or DeploymentConfig of that name in packit-dev" in unknown.stdout
 
@@ -470,7 +471,7 @@ def test_deploymentconfig_rollout_rollback_and_unpin(admin, streams, playbook, l
     try:
         res(admin, "DeploymentConfig").create(body=dc_body(name, " "), namespace=NS)
         wait_until(lambda: dc_complete(admin, name, 1, first), "version 1 rolled out", timeout=120)
-        none = playbook("rollback", day2_component=name)
+        none = playbook("rollback", day2_workload=name)
         assert none.returncode != 0
         assert "DeploymentConfig d2-dc: no revision before the current one (1)" in none.stdout
 
@@ -478,19 +479,19 @@ def test_deploymentconfig_rollout_rollback_and_unpin(admin, streams, playbook, l
         import_now(playbook, "d2-api")
         wait_until(lambda: dc_complete(admin, name, 2, second), "an image change rolls out version 2", timeout=120)
 
-        proc = playbook("rollback", day2_component=name)
+        proc = playbook("rollback", day2_workload=name)
         assert proc.returncode == 0, play_msg(proc)
         dc = get(admin, "DeploymentConfig", name)
         assert not dc["spec"]["triggers"][1]["imageChangeParams"].get("automatic")
         wait_until(lambda: dc_complete(admin, name, 3, first), "the rollback rolls out version 3", timeout=120)
         assert "deployment" not in get(admin, "DeploymentConfig", name)["spec"]["template"]["metadata"]["labels"]
 
-        unpin = playbook("unpin", day2_component=name)
+        unpin = playbook("unpin", day2_workload=name)
         assert unpin.returncode == 0, play_msg(unpin)
         assert get(admin, "DeploymentConfig", name)["spec"]["triggers"][1]["imageChangeParams"]["automatic"] is True
         wait_until(lambda: dc_complete(admin, name, 4, second), "unpin rolls out the stream's image", timeout=120)
 
-        restart = playbook("restart", day2_components=name)
+        restart = playbook("restart", day2_workloads=name)
         assert restart.returncode == 0, play_msg(restart)
         dc = get(admin, "DeploymentConfig", name)
         assert "kubectl.kubernetes.io/restartedAt" in dc["spec"]["template"]["metadata"]["annotations"]
@@ -508,7 +509,7 @@ def test_restart_rolls_out_on_kwok_nodes(admin, playbook):
             workload(admin, kind, name, f"{REGISTRY}/x@{digest('c')}", stream)
         wait_until(lambda: rolled_out(admin, kind, name), f"{name} ready")
     before = {n: get(admin, k, n)["metadata"]["generation"] for k, n in (("Deployment", "d2-web"), ("StatefulSet", "d2-worker"))}
-    proc = playbook("restart", day2_components="d2-web,d2-worker")
+    proc = playbook("restart", day2_workloads="d2-web,d2-worker")
     assert proc.returncode == 0, play_msg(proc)
     for kind, name in (("Deployment", "d2-web"), ("StatefulSet", "d2-worker")):
         obj = get(admin, kind, name)
@@ -516,8 +517,30 @@ def test_restart_rolls_out_on_kwok_nodes(admin, playbook):
         assert obj["metadata"]["generation"] == before[name] + 1
         assert obj["status"]["readyReplicas"] == obj["spec"]["replicas"]
         assert rolled_out(admin, kind, name)
-    missing = playbook("restart", day2_components="d2-web,d2-none")
+    missing = playbook("restart", day2_workloads="d2-web,d2-none")
     assert missing.returncode != 0 and "component d2-none" in missing.stdout
+
+
+def test_restart_of_tags_restarts_the_workloads_of_those_components(admin, playbook):
+    """make restart TAGS=packit-worker: the workloads labelled with the component, and no other."""
+    for kind, name, stream in (("Deployment", "d2-web", "d2-api"), ("StatefulSet", "d2-worker", "d2-worker")):
+        if get(admin, kind, name) is None:
+            workload(admin, kind, name, f"{REGISTRY}/x@{digest('c')}", stream)
+        wait_until(lambda: rolled_out(admin, kind, name), f"{name} ready")
+    res(admin, "StatefulSet").patch(name="d2-worker", namespace=NS, content_type="application/merge-patch+json",
+                                    body={"metadata": {"labels": {"app.kubernetes.io/component": "packit-worker"}}})
+    before = {n: get(admin, k, n)["metadata"]["generation"] for k, n in (("Deployment", "d2-web"), ("StatefulSet", "d2-worker"))}
+    unknown = playbook("restart", day2_tags="packit-worker,nope")
+    assert unknown.returncode != 0 and "TAGS: unknown tag nope; valid tags: secrets, postgres" in unknown.stdout
+    none = playbook("restart", day2_tags="dashboard")
+    assert none.returncode != 0 and "these components have no workloads there" in none.stdout, play_msg(none)
+    assert {n: get(admin, k, n)["metadata"]["generation"] for k, n in (("Deployment", "d2-web"), ("StatefulSet", "d2-worker"))} == before
+    proc = playbook("restart", day2_tags="packit-worker")
+    assert proc.returncode == 0, play_msg(proc)
+    assert "d2-worker restarted at" in proc.stdout
+    assert get(admin, "StatefulSet", "d2-worker")["metadata"]["generation"] == before["d2-worker"] + 1
+    assert get(admin, "Deployment", "d2-web")["metadata"]["generation"] == before["d2-web"]
+    assert rolled_out(admin, "StatefulSet", "d2-worker")
 
 
 def test_check_reports_ready_and_fails_on_unschedulable(admin, streams, playbook):

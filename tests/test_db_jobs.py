@@ -160,7 +160,7 @@ def test_restore_stops_the_apps_meanwhile_and_starts_them_again(admin, local_clu
     assert get(admin, "apps/v1", "Deployment", "postgres")["spec"]["replicas"] == 1
 
 
-# kwok fails the pod of a Job with this label (scripts/local_cluster.py, JOB_FAIL_LABEL): the
+# kwok fails the pod of a Job with this label (local-cluster/kwok-stages/pod.yaml, job-pod-fail): the
 # Job fails as it would when the script exits non-zero, with that pod's termination message.
 FAIL = """-e '{"day2_db_labels": {"local-cluster/fail-job": "yes"}}'"""
 FAILED_POD = "the local cluster failed this pod on purpose (its Job has the label local-cluster/fail-job)"

@@ -17,7 +17,11 @@ import yaml
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-import local_cluster as lc
+from localcluster.bootstrap import NODE_COUNT, PV_COUNT
+from localcluster.layout import COMPONENTS, PORTS
+from localcluster.pins import KUBERNETES_VERSION
+from localcluster.processes import read_pid
+from localcluster.sessions import session_owned_flag
 
 pytestmark = pytest.mark.cluster
 
@@ -71,7 +75,7 @@ def test_api_listens_on_loopback_with_tls(local_cluster):
     response = requests.get(f"{local_cluster.host}/version", verify=str(local_cluster.ca_cert), timeout=10,
                             headers={"Authorization": f"Bearer {local_cluster.deployer_token}"})
     assert response.status_code == 200
-    assert response.json()["gitVersion"].startswith(lc.KUBERNETES_VERSION)
+    assert response.json()["gitVersion"].startswith(KUBERNETES_VERSION)
     with pytest.raises(requests.exceptions.SSLError):
         requests.get(f"{local_cluster.host}/version", timeout=10)  # not trusted without our CA
 
@@ -90,8 +94,8 @@ def _listening_sockets() -> dict[str, str]:
 def test_every_component_listens_on_loopback_only(local_cluster):
     loopback = {"0100007F", "00000000000000000000000001000000"}  # 127.0.0.1 and ::1 as /proc/net shows them
     sockets = _listening_sockets()
-    for component in lc.COMPONENTS:
-        pid = lc.read_pid(local_cluster.layout, component)
+    for component in COMPONENTS:
+        pid = read_pid(local_cluster.layout, component)
         assert pid is not None, component
         inodes = set()
         for fd in Path(f"/proc/{pid}/fd").iterdir():
@@ -104,7 +108,7 @@ def test_every_component_listens_on_loopback_only(local_cluster):
         for address in addresses:
             host, port = address.split(":")
             assert host in loopback, f"{component} listens on {address}"
-        assert lc.PORTS[component] in {int(a.split(":")[1], 16) for a in addresses}
+        assert PORTS[component] in {int(a.split(":")[1], 16) for a in addresses}
 
 
 def test_route_schema_is_enforced(local_cluster):
@@ -162,7 +166,7 @@ def test_openshift_apis_are_served_by_openshift_apiserver(local_cluster):
         service = custom.get_cluster_custom_object("apiregistration.k8s.io", "v1", "apiservices",
                                                    f"v1.{group}.openshift.io")
         assert service["spec"]["service"] == {"name": "api", "namespace": "openshift-apiserver",
-                                              "port": lc.PORTS["openshift-apiserver"]}
+                                              "port": PORTS["openshift-apiserver"]}
         assert any(c["type"] == "Available" and c["status"] == "True" for c in service["status"]["conditions"])
     crds = {crd.spec.group for crd in client.ApiextensionsV1Api(api).list_custom_resource_definition().items}
     assert not crds & {"apps.openshift.io", "image.openshift.io", "route.openshift.io"}
@@ -307,7 +311,7 @@ def test_deployment_with_pvc_becomes_ready_on_kwok_nodes(local_cluster):
         assert claim.status.phase == "Bound"
         assert "ReadWriteOnce" in claim.status.access_modes
         pods = core.list_namespaced_pod(NAMESPACE, label_selector=f"app={name}").items
-        assert {pod.spec.node_name for pod in pods} <= {f"kwok-node-{i}" for i in range(lc.NODE_COUNT)}
+        assert {pod.spec.node_name for pod in pods} <= {f"kwok-node-{i}" for i in range(NODE_COUNT)}
         assert all(pod.status.phase == "Running" and pod.status.pod_ip for pod in pods)
     finally:
         apps.delete_namespaced_deployment(name, NAMESPACE)
@@ -333,7 +337,7 @@ def test_volume_pool_has_no_storage_class(local_cluster):
     api = local_cluster.admin_client()
     assert client.StorageV1Api(api).list_storage_class().items == []
     pool = client.CoreV1Api(api).list_persistent_volume(label_selector="local-cluster/pool=true").items
-    assert len(pool) == lc.PV_COUNT
+    assert len(pool) == PV_COUNT
     for volume in pool:
         assert volume.spec.storage_class_name in ("", None)
         assert set(volume.spec.access_modes) == {"ReadWriteOnce", "ReadWriteMany"}
@@ -357,19 +361,19 @@ def test_job_pods_complete(local_cluster):
 def test_api_server_can_be_stopped_alone(local_cluster):
     core = client.CoreV1Api(local_cluster.admin_client())
     with local_cluster.api_server_stopped():
-        assert lc.read_pid(local_cluster.layout, "kube-apiserver") is None
-        assert lc.read_pid(local_cluster.layout, "etcd") is not None
+        assert read_pid(local_cluster.layout, "kube-apiserver") is None
+        assert read_pid(local_cluster.layout, "etcd") is not None
         with pytest.raises(requests.exceptions.ConnectionError):
             requests.get(f"{local_cluster.host}/readyz", verify=str(local_cluster.ca_cert), timeout=5)
     assert core.read_namespace(NAMESPACE).metadata.name == NAMESPACE
 
 
 def test_start_when_running_is_a_no_op(local_cluster):
-    pids = {c: lc.read_pid(local_cluster.layout, c) for c in lc.COMPONENTS}
+    pids = {c: read_pid(local_cluster.layout, c) for c in COMPONENTS}
     result = _run_script("start")
     assert result.returncode == 0, result.stderr
     assert "already running" in result.stdout
-    assert {c: lc.read_pid(local_cluster.layout, c) for c in lc.COMPONENTS} == pids
+    assert {c: read_pid(local_cluster.layout, c) for c in COMPONENTS} == pids
 
 
 def _our_pids(cache_dir: Path) -> list[int]:
@@ -392,23 +396,23 @@ def test_stop_leaves_nothing_running_and_start_does_not_rebuild(local_cluster):
         pytest.skip(f"other test sessions use the cluster (pids {local_cluster.other_sessions()}); not stopping it")
     layout = local_cluster.layout
     binaries = {p: p.stat().st_mtime_ns for p in layout.bin_dir.iterdir()}
-    assert len(_our_pids(layout.cache_dir)) == len(lc.COMPONENTS)
+    assert len(_our_pids(layout.cache_dir)) == len(COMPONENTS)
 
-    owned_by_session = lc.session_owned_flag(layout).exists()
+    owned_by_session = session_owned_flag(layout).exists()
     stopped = _run_script("stop")
     assert stopped.returncode == 0, stopped.stderr
     assert _our_pids(layout.cache_dir) == []
-    assert all(lc.read_pid(layout, c) is None for c in lc.COMPONENTS)
+    assert all(read_pid(layout, c) is None for c in COMPONENTS)
     status = _run_script("status")
     assert status.returncode != 0 and "not ready" in status.stdout
 
     started = _run_script("start")
     if owned_by_session:  # the session that started the cluster still stops it at its end
-        lc.session_owned_flag(layout).touch()
+        session_owned_flag(layout).touch()
     assert started.returncode == 0, started.stderr
     assert "binaries cached" in started.stdout and "build took" not in started.stdout
     assert {p: p.stat().st_mtime_ns for p in layout.bin_dir.iterdir()} == binaries
-    assert len(_our_pids(layout.cache_dir)) == len(lc.COMPONENTS)
+    assert len(_our_pids(layout.cache_dir)) == len(COMPONENTS)
     # Data survived the restart and the deployer token still works.
     core = client.CoreV1Api(local_cluster.deployer_client())
     assert core.read_namespace(NAMESPACE).metadata.name == NAMESPACE

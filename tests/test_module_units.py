@@ -8,9 +8,11 @@ import pytest
 
 from moduletools import load
 
-db = load("day2", "library", "day2_db")
-day2_k8s = load("day2", "module_utils", "day2_k8s")
-vars_file = load("config", "library", "config_vars_file")
+db = load("modules", "postgres")
+images = load("module_utils", "images")
+k8s = load("module_utils", "k8s")
+workloads = load("module_utils", "workloads")
+vars_file = load("modules", "vars_file")
 ROLES = Path(__file__).resolve().parent.parent / "roles"
 
 
@@ -48,10 +50,10 @@ def test_the_job_runs_the_script_with_the_secret_and_the_dump_claim():
 
 def test_an_import_failure_is_one_line_naming_stream_and_source():
     answer = {"status": {"images": [{"status": {"status": "Failure", "message": "manifest unknown"}}]}}
-    with pytest.raises(day2_k8s.Day2Error, match="^ImageStream postgres: import of q/p:16 failed: manifest unknown$"):
-        day2_k8s.imported_reference(answer, "postgres", "q/p:16")
+    with pytest.raises(k8s.K8sError, match="^ImageStream postgres: import of q/p:16 failed: manifest unknown$"):
+        images.imported_reference(answer, "postgres", "q/p:16")
     ok = {"status": {"images": [{"status": {"status": "Success"}, "image": {"dockerImageReference": "r@sha256:1"}}]}}
-    assert day2_k8s.imported_reference(ok, "postgres", "q/p:16") == "r@sha256:1"
+    assert images.imported_reference(ok, "postgres", "q/p:16") == "r@sha256:1"
 
 
 @pytest.mark.parametrize(("text", "error"), [
@@ -70,24 +72,124 @@ def test_the_vars_file_check(tmp_path, text, error):
 
 
 def test_ansible_doc_shows_every_module():
-    """Every module's DOCUMENTATION parses (three did not), and the connection options come
-    from one doc fragment (doc_fragments/packit_k8s.py) for the modules that take them."""
+    """`ansible-doc` shows every module of the collection with its examples and return values;
+    the modules that talk to the cluster (those built on module_utils/k8s.py's run()) are the
+    action group packit.deployment.k8s, and take kubernetes.core's connection options through
+    its k8s_auth_options fragment, never their own copy."""
     import json
     import subprocess
     import sys
 
+    import yaml
+
     from deploytools import REPO, env
 
-    modules = {p.stem: p.parent for p in sorted(REPO.glob("roles/*/library/*.py"))}
-    paths = ":".join(sorted({str(d) for d in modules.values()}))
-    result = subprocess.run([str(Path(sys.executable).with_name("ansible-doc")), "-M", paths, "--json", *modules],
+    collection = REPO / "collections/ansible_collections/packit/deployment"
+    modules = {p.stem: p for p in sorted((collection / "plugins/modules").glob("*.py"))}
+    names = [f"packit.deployment.{m}" for m in modules]
+    result = subprocess.run([str(Path(sys.executable).with_name("ansible-doc")), "--json", *names],
                             cwd=REPO, env=env(), capture_output=True, text=True)
-    assert result.returncode == 0 and "ERROR" not in result.stderr, result.stderr
+    assert result.returncode == 0 and "ERROR" not in result.stderr and "WARNING" not in result.stderr, result.stderr
     docs = json.loads(result.stdout)
-    assert sorted(docs) == sorted(modules)
+    assert sorted(docs) == sorted(names)
+    group = [m for m in yaml.safe_load((collection / "meta/runtime.yml").read_text())["action_groups"]["k8s"]
+             if isinstance(m, str)]
+    cluster_modules = sorted(m for m, path in modules.items() if "module_utils.k8s import" in path.read_text()
+                             and " run" in path.read_text())
+    assert sorted(group) == cluster_modules
     for name, doc in docs.items():
-        source = (modules[name] / f"{name}.py").read_text()
-        if "CONNECTION_ARGS" in source:
+        short = name.rsplit(".", 1)[1]
+        assert doc["examples"].strip(), f"{name}: no EXAMPLES"
+        assert doc["return"], f"{name}: no RETURN"
+        assert all(v.get("description") and v.get("returned") for v in doc["return"].values()), name
+        assert doc["doc"]["module"] == short, name
+        if short in group:
+            assert "extends_documentation_fragment: [kubernetes.core.k8s_auth_options]" in modules[short].read_text(), name
             assert {"host", "api_key", "ca_cert", "validate_certs", "kubeconfig", "context"} <= set(
                 doc["doc"]["options"]), name
-            assert "host: {description" not in source, f"{name}: the connection options belong to the fragment"
+            assert "host: {description" not in modules[short].read_text(), name
+
+def dc(replicas=1, ready=1, updated=1, available=1, condition="True", generation=2, observed=2) -> dict:
+    return {"kind": "DeploymentConfig", "metadata": {"generation": generation},
+            "spec": {"replicas": replicas},
+            "status": {"observedGeneration": observed, "readyReplicas": ready, "updatedReplicas": updated,
+                       "availableReplicas": available, "conditions": [{"type": "Available", "status": condition}]}}
+
+
+def deployment(**status) -> dict:
+    return {"kind": "Deployment", "metadata": {"generation": 3}, "spec": {"replicas": 2},
+            "status": dict({"observedGeneration": 3, "replicas": 2, "updatedReplicas": 2, "readyReplicas": 2,
+                            "availableReplicas": 2}, **status)}
+
+
+def statefulset(**status) -> dict:
+    return {"kind": "StatefulSet", "metadata": {"generation": 1}, "spec": {"replicas": 1},
+            "status": dict({"observedGeneration": 1, "replicas": 1, "updatedReplicas": 1, "readyReplicas": 1,
+                            "currentRevision": "w-1", "updateRevision": "w-1"}, **status)}
+
+
+@pytest.mark.parametrize(("obj", "state"), [
+    (deployment(), (2, 2, True)),
+    # a Recreate rollout: the old pod still counts as available, the new one is not updated yet
+    (deployment(updatedReplicas=1), (2, 2, False)),
+    (deployment(unavailableReplicas=1, readyReplicas=1), (1, 2, False)),
+    (deployment(observedGeneration=2), (2, 2, False)),
+    (deployment(replicas=3), (2, 2, False)),
+    (statefulset(), (1, 1, True)),
+    (statefulset(updateRevision="w-2"), (1, 1, False)),
+    (statefulset(readyReplicas=0), (0, 1, False)),
+    (dc(), (1, 1, True)),
+    (dc(condition="False"), (1, 1, False)),
+    (dc(replicas=0, ready=0, updated=0, available=0, condition="False"), (0, 0, True)),
+    (dc(observed=1), (1, 1, False)),
+    ({"kind": "ReplicaSet", "metadata": {}, "spec": {}, "status": {}}, (0, 1, False)),
+    # replicas absent means 1, as the API server defaults it
+    ({"kind": "Deployment", "metadata": {"generation": 1}, "spec": {},
+      "status": {"observedGeneration": 1, "replicas": 1, "updatedReplicas": 1, "readyReplicas": 1,
+                 "availableReplicas": 1}}, (1, 1, True)),
+])
+def test_rolled_out_is_one_definition_per_kind(obj, state):
+    """The deploy's wait (rollout_wait) and the status table (workload_status) both use it."""
+    assert workloads.rollout_state(obj) == state
+    assert workloads.rolled_out(obj) is state[2]
+
+
+@pytest.mark.parametrize(("obj", "triggers"), [
+    ({"kind": "Deployment", "metadata": {"name": "w", "annotations": {
+        "image.openshift.io/triggers": '[{"from": {"kind": "ImageStreamTag", "name": "packit-service:prod"}, '
+                                       '"fieldPath": "spec.template.spec.containers[?(@.name==\\"api\\")].image"}]'}}},
+     [{"stream": "packit-service", "tag": "prod", "container": "api", "automatic": True}]),
+    ({"kind": "StatefulSet", "metadata": {"name": "w", "annotations": {
+        "image.openshift.io/triggers": '[{"from": {"kind": "ImageStreamTag", "name": "worker"}, "paused": "true", '
+                                       '"fieldPath": "spec.template.spec.containers[?(@.name==\\"w\\")].image"},'
+                                       '{"from": {"kind": "DockerImage", "name": "x"}}]'}}},
+     [{"stream": "worker", "tag": "latest", "container": "w", "automatic": False}]),
+    ({"kind": "DeploymentConfig", "metadata": {"name": "d"}, "spec": {"triggers": [
+        {"type": "ConfigChange"},
+        {"type": "ImageChange", "imageChangeParams": {"from": {"name": "dash:stg"}, "containerNames": ["a", "b"],
+                                                      "automatic": True}}]}},
+     [{"stream": "dash", "tag": "stg", "container": "a", "automatic": True},
+      {"stream": "dash", "tag": "stg", "container": "b", "automatic": True}]),
+    ({"kind": "Deployment", "metadata": {"name": "w"}}, []),
+])
+def test_image_triggers_of_each_kind(obj, triggers):
+    assert workloads.image_triggers(obj) == triggers
+
+
+def test_a_broken_trigger_annotation_names_the_workload():
+    obj = {"kind": "Deployment", "metadata": {"name": "w", "annotations": {"image.openshift.io/triggers": "[{"}}}
+    with pytest.raises(k8s.K8sError, match="^Deployment w: annotation image.openshift.io/triggers is not valid JSON$"):
+        workloads.image_triggers(obj)
+
+
+@pytest.mark.parametrize(("exc", "line"), [
+    (type("E", (Exception,), {"body": b'{"message": "pods \\"x\\" is forbidden:\\n  no"}'})(), 'pods "x" is forbidden: no'),
+    (type("E", (Exception,), {"reason": "Max retries exceeded ([Errno 111] Connection refused)"})(),
+     "Connection refused"),
+    (ValueError("x" * 400), "x" * 297 + "..."),
+    (ValueError(""), "ValueError"),
+])
+def test_errors_become_one_line(exc, line):
+    assert k8s.api_message(exc) == line
+    assert k8s.one_line(exc) == f"cluster API call failed: {line}"
+    assert k8s.one_line(k8s.K8sError("ours")) == "ours"

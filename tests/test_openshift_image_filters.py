@@ -1,5 +1,5 @@
 """The filters that keep a second apply from fighting OpenShift's image machinery
-(roles/deploy/filter_plugins/openshift_images.py), the registry mirror (pods.py), and the
+(packit.deployment's plugins/filter/openshift_images.py), the registry mirror (pods.py), and the
 claims a deploy never patches (manifests.py).
 
 Pure functions, tested offline; the cluster tests prove the effect on the real controllers
@@ -9,24 +9,15 @@ Pure functions, tested offline; the cluster tests prove the effect on the real c
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 
-PLUGINS = Path(__file__).resolve().parents[1] / "roles" / "deploy" / "filter_plugins"
+from moduletools import load
 
-
-def load(name: str):
-    spec = importlib.util.spec_from_file_location(f"filter_{name}", PLUGINS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-images = load("openshift_images")
-pods = load("pods")
+images = load("filter", "openshift_images")
+pods = load("filter", "pods")
 
 TRIGGER = json.dumps([{"from": {"kind": "ImageStreamTag", "name": "api:dev"},
                        "fieldPath": 'spec.template.spec.containers[?(@.name=="api")].image'}])
@@ -189,7 +180,7 @@ def test_quantities_and_numbers_in_canonical_form_are_covered():
     assert not images._covered({"on": True}, {"on": "True"})
 
 
-manifests = load("manifests")
+manifests = load("filter", "manifests")
 
 
 def claim(name: str, size: str, namespace: str = "p") -> dict:

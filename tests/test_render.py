@@ -5,12 +5,14 @@ semantics that matter."""
 from __future__ import annotations
 
 import base64
+import fnmatch
 import json
 from pathlib import Path
 
 import pytest
 import yaml
 
+import components
 from deploytools import (
     DEPLOYMENTS,
     KINDS,
@@ -36,11 +38,10 @@ def schemas() -> Schemas:
 
 
 def component_names() -> list[str]:
-    return yaml.safe_load((REPO / "roles/deploy/vars/main.yml").read_text())["deploy_components"]
+    return components.components()
 
 
-def switch(component: str) -> str:
-    return "with_" + component.replace("-", "_")
+switch = components.switch
 
 
 @pytest.mark.parametrize(("service", "deployment", "kind"), COMBINATIONS)
@@ -267,6 +268,32 @@ def test_every_switch_removes_exactly_its_component(renderer):
                 continue
             expected = {r for r in refs if not (other == "secrets" and r[3] in orphaned)}
             assert {ref(o) for o in off[other]} == expected, f"with {switch(component)}=false changed {other}"
+
+
+def test_the_registry_names_the_workloads_and_images_each_component_renders(renderer):
+    """Every rendered object carries its component's label; its workloads match the record's
+    names and its ImageStreams are the record's images; every name and image of a record
+    renders in one of these sets (all switches on; prod has the worker pools; Valkey)."""
+    records = {r["tag"]: r for r in components.registry()}
+    on = {"with_tokman": True, "with_repository_cache": True, "with_repository_cache_filler": True,
+          "with_import_images_cron": True, "with_redis_commander": True, "with_flower": True}
+    seen: dict[str, set[str]] = {tag: set() for tag in records}
+    for service, deployment, extra in (("packit", "dev", on), ("packit", "prod", on), ("stream", "prod", on),
+                                       ("packit", "dev", dict(on, kv_database="valkey"))):
+        for tag, objects in renderer.render(service, deployment, **extra).items():
+            record = records[tag]
+            for o in objects:
+                assert o["metadata"]["labels"]["app.kubernetes.io/component"] == tag, ref(o)
+                name = o["metadata"]["name"]
+                if o["kind"] in (*WORKLOADS, "CronJob", "Pod"):
+                    pattern = next((p for p in record["workloads"] if fnmatch.fnmatchcase(name, p)), None)
+                    assert pattern, f"{tag}: {o['kind']} {name} is not in its record's workloads {record['workloads']}"
+                    seen[tag].add(pattern)
+                if o["kind"] == "ImageStream":
+                    assert name in record["images"], f"{tag}: ImageStream {name} is not in its record's images"
+                    seen[tag].add(name)
+    assert {tag: sorted(set(r["workloads"]) | set(r["images"])) for tag, r in records.items()} == \
+        {tag: sorted(names) for tag, names in seen.items()}
 
 
 def test_make_tags_lists_every_component_and_nothing_else():

@@ -9,6 +9,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 export ANSIBLE_ROLES_PATH="$root/roles"
+export ANSIBLE_COLLECTIONS_PATH="$root/collections"
 : "${SERVICE:?SERVICE is not set (packit or stream)}"
 : "${DEPLOYMENT:?DEPLOYMENT is not set (dev, stg or prod)}"
 exec ansible-playbook "$here/import-images.yml" "$@"

@@ -1,8 +1,8 @@
 """pytest plugin: the `local_cluster` session fixture.
 
 Load it with `pytest_plugins = ["plugins.local_cluster"]`. The fixture starts
-the loopback control plane of scripts/local_cluster.py unless it is already
-running, and stops it at the end of the session only if it started it. The
+the loopback control plane of scripts/local_cluster.py (scripts/localcluster/) unless
+it is already running, and stops it at the end of the session only if it started it. The
 cache directory is the one the script uses ($LOCAL_CLUSTER_CACHE or
 <repo>/.cache/local-cluster), so a cluster started by `make local-cluster`
 is reused as it is.
@@ -18,14 +18,15 @@ from typing import Iterator
 
 import pytest
 
-import local_cluster as lc
+from localcluster import ClusterError, bootstrap, cluster, images, processes, sessions
+from localcluster.layout import NAMESPACES, Layout, default_cache_dir
 
 
 @dataclass
 class LocalCluster:
     """Handles and credentials of the running local cluster."""
 
-    layout: lc.Layout
+    layout: Layout
     started_here: bool
 
     @property
@@ -70,7 +71,7 @@ class LocalCluster:
 
     @property
     def namespaces(self) -> tuple[str, ...]:
-        return lc.NAMESPACES
+        return NAMESPACES
 
     @property
     def registry(self) -> str:
@@ -83,14 +84,14 @@ class LocalCluster:
 
     def push_image(self, reference: str) -> str:
         """Push a new image (a new digest) to the local registry under `reference`; its digest."""
-        return lc.push_new_digest(self.layout, reference)
+        return images.push_new_digest(self.layout, reference)
 
     def registry_digest(self, reference: str) -> str:
-        return lc.registry_digest(self.layout, reference)
+        return images.registry_digest(self.layout, reference)
 
     def client(self, token: str):
         """A kubernetes.client.ApiClient authenticated with a bearer token."""
-        return lc.api_client(self.layout, token)
+        return bootstrap.api_client(self.layout, token)
 
     def admin_client(self):
         return self.client(self.admin_token)
@@ -100,12 +101,12 @@ class LocalCluster:
 
     def stop_api_server(self) -> None:
         """Stop kube-apiserver alone (etcd and the rest keep running)."""
-        lc.stop_component(self.layout, "kube-apiserver")
+        processes.stop_component(self.layout, "kube-apiserver")
 
     def start_api_server(self) -> None:
         """Start kube-apiserver again and wait until it is ready."""
-        lc.start_component(self.layout, "kube-apiserver")
-        lc.wait_component(self.layout, "kube-apiserver")
+        processes.start_component(self.layout, "kube-apiserver")
+        processes.wait_component(self.layout, "kube-apiserver")
 
     @contextlib.contextmanager
     def api_server_stopped(self) -> Iterator[None]:
@@ -118,17 +119,16 @@ class LocalCluster:
 
     def recycle_volumes(self) -> None:
         """Return released PersistentVolumes (Retain policy) to the pool."""
-        lc.recycle_volumes(self.layout)
+        bootstrap.recycle_volumes(self.layout)
 
     def ensure_running(self) -> None:
         """Start whatever is not running (after a test stopped the cluster)."""
-        if not lc.is_running(self.layout):
-            lc.start(self.layout)
-
+        if not processes.is_running(self.layout):
+            cluster.start(self.layout)
 
     def other_sessions(self) -> list[int]:
         """Pids of other live test sessions using this cluster."""
-        return lc.other_users(self.layout, os.getpid())
+        return sessions.other_users(self.layout, os.getpid())
 
 
 @pytest.fixture(scope="session")
@@ -139,25 +139,25 @@ def local_cluster() -> Iterator[LocalCluster]:
     or an earlier one) started it and no other session still uses it; a
     cluster started by hand (`make local-cluster`) is left running.
     """
-    layout = lc.Layout(lc.default_cache_dir())
-    lc.register_user(layout, os.getpid())
+    layout = Layout(default_cache_dir())
+    sessions.register_user(layout, os.getpid())
     try:
-        started = lc.start(layout)
-    except lc.ClusterError as exc:
-        lc.unregister_user(layout, os.getpid())
+        started = cluster.start(layout)
+    except ClusterError as exc:
+        sessions.unregister_user(layout, os.getpid())
         pytest.fail(f"local cluster did not start: {exc}", pytrace=False)
     if started:
-        lc.session_owned_flag(layout).touch()
+        sessions.session_owned_flag(layout).touch()
     else:
         # Already running: bring the RBAC, nodes, volume pool and registry images up to date
         # with this checkout (idempotent, about a second).
-        lc.bootstrap(layout)
-    cluster = LocalCluster(layout=layout, started_here=started)
+        bootstrap.bootstrap(layout)
+    handle = LocalCluster(layout=layout, started_here=started)
     try:
-        yield cluster
+        yield handle
     finally:
-        lc.unregister_user(layout, os.getpid())
-        flag = lc.session_owned_flag(layout)
-        if flag.exists() and not lc.other_users(layout, os.getpid()):
-            lc.stop(layout, quiet=True)
+        sessions.unregister_user(layout, os.getpid())
+        flag = sessions.session_owned_flag(layout)
+        if flag.exists() and not sessions.other_users(layout, os.getpid()):
+            cluster.stop(layout, quiet=True)
             flag.unlink(missing_ok=True)

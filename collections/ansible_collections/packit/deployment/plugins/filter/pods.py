@@ -1,0 +1,90 @@
+"""Filters that build the repeated parts of pod specs from the Secrets table."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+def deploy_secret_volumes(pod_secrets: list[dict]) -> list[dict]:
+    """A volume per mounted Secret of deploy_pod_secrets (only the keys the pods use)."""
+    volumes = []
+    for s in pod_secrets:
+        if not s["mount"]:
+            continue
+        secret: dict[str, Any] = {"secretName": s["name"]}
+        if not s["all_keys"]:
+            secret["items"] = s["items"]
+        volumes.append({"name": s["name"], "secret": secret})
+    return volumes
+
+
+def deploy_secret_mounts(pod_secrets: list[dict]) -> list[dict]:
+    """Read-only mounts of deploy_secret_volumes at each Secret's mount path."""
+    return [{"name": s["name"], "mountPath": s["mount"], "readOnly": True} for s in pod_secrets if s["mount"]]
+
+
+def deploy_mirror_images(images: dict[str, str], mirror: str) -> dict[str, str]:
+    """The image references as pulled through `mirror`, a registry that holds every source
+    under its full name (`<mirror>/quay.io/packit/x:tag`); unchanged when mirror is empty."""
+    mirror = (mirror or "").strip().rstrip("/")
+    if not mirror:
+        return dict(images)
+    if "://" in mirror or " " in mirror:
+        raise ValueError(f"image_registry_mirror must be host[:port][/path] without a scheme, not {mirror!r}")
+    return {name: f"{mirror}/{reference}" for name, reference in images.items()}
+
+
+def deploy_env(mapping: dict[str, Any]) -> list[dict]:
+    """A container env list from a mapping; values that are dicts are valueFrom sources.
+
+    Empty values are left out: the API server drops them anyway, and an absent variable
+    says "not configured" more plainly than an empty one.
+    """
+    env = []
+    for name, value in mapping.items():
+        if isinstance(value, dict):
+            env.append({"name": name, "valueFrom": value})
+        elif value is not None and str(value) != "":
+            env.append({"name": name, "value": str(value)})
+    return env
+
+
+def deploy_secret_ref(secret: str, key: str) -> dict:
+    return {"secretKeyRef": {"name": secret, "key": key}}
+
+
+def deploy_image_trigger(stream_tag: str, container: str) -> str:
+    """The image.openshift.io/triggers annotation value for one container."""
+    return json.dumps(
+        [
+            {
+                "from": {"kind": "ImageStreamTag", "name": stream_tag},
+                "fieldPath": f'spec.template.spec.containers[?(@.name=="{container}")].image',
+            }
+        ],
+        separators=(",", ":"),
+    )
+
+
+def deploy_cache_pods(pools: dict[str, dict], names: dict[str, str]) -> list[str]:
+    """The pods of the pools that serve the long-running queue (<statefulset>-<ordinal>)."""
+    return [
+        f"{names[pool]}-{i}"
+        for pool, cfg in pools.items()
+        if "long-running" in cfg["queues"]
+        for i in range(int(cfg["replicas"]))
+    ]
+
+
+class FilterModule:
+    def filters(self) -> dict:
+        return {
+            "secret_volumes": deploy_secret_volumes,
+            "secret_mounts": deploy_secret_mounts,
+            "env": deploy_env,
+            "mirror_images": deploy_mirror_images,
+            "secret_ref": deploy_secret_ref,
+            "image_trigger": deploy_image_trigger,
+            "cache_pods": deploy_cache_pods,
+        }

@@ -1,0 +1,129 @@
+"""Filters that pick components and the secret files they need."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on", "y")
+    return bool(value)
+
+
+def deploy_switch_names(components: list[str]) -> list[str]:
+    """The with_<name> switch of each component."""
+    return ["with_" + c.replace("-", "_") for c in components]
+
+
+def deploy_pick_enabled(components: list[str], switch_values: list[Any]) -> list[str]:
+    """Components whose switch (same order) is on."""
+    return [c for c, v in zip(components, switch_values) if _truthy(v)]
+
+
+def _secret_rendered(secret: dict, enabled: list[str]) -> bool:
+    if secret["component"] != "secrets":
+        return secret["component"] in enabled
+    return any(c in enabled for c in secret.get("used_by", {}))
+
+
+def deploy_secret_keys(secret: dict, service: str, enabled: list[str]) -> list[dict]:
+    """[{key, file}] of a file-backed Secret in this service with these components enabled.
+
+    A key may be limited to some services (`services`) or be needed only while one of some
+    components is enabled (`components`); its file defaults to the key's name; `strip`
+    drops trailing whitespace (one-line values read through the environment).
+    """
+    keys = []
+    for entry in secret.get("keys", []):
+        if "services" in entry and service not in entry["services"]:
+            continue
+        if "components" in entry and not any(c in enabled for c in entry["components"]):
+            continue
+        keys.append({"key": entry["key"], "file": entry.get("file", entry["key"]),
+                     "strip": bool(entry.get("strip", False))})
+    return keys
+
+
+def deploy_secret_files(secret: dict, service: str, enabled: list[str]) -> list[str]:
+    """The files in secrets_dir a Secret is made of."""
+    if secret.get("mapping"):
+        return [secret["mapping"]]
+    return [k["file"] for k in deploy_secret_keys(secret, service, enabled)]
+
+
+def deploy_rendered_secrets(secrets: list[dict], component: str, enabled: list[str]) -> list[dict]:
+    """The Secrets a component renders, given the enabled components."""
+    return [s for s in secrets if s["component"] == component and _secret_rendered(s, enabled)]
+
+
+def deploy_used_secrets(secrets: list[dict], component: str) -> list[dict]:
+    """The Secrets a component's pods use."""
+    return [s for s in secrets if component in s.get("used_by", {})]
+
+
+def deploy_pod_secrets(secrets: list[dict], component: str, service: str, enabled: list[str]) -> list[dict]:
+    """What a component's pods take from each Secret they use.
+
+    [{name, mount, items, all_keys, files}]: `items` are the keys the pods mount (as
+    [{key, path}]) at `mount` (none for Secrets read through the environment only);
+    `files` are the secret files behind what they use, for the pod template's checksum.
+    """
+    result = []
+    for s in deploy_used_secrets(secrets, component):
+        wanted = s["used_by"][component]
+        if s.get("mapping"):
+            result.append({"name": s["name"], "mount": None, "items": [], "all_keys": True,
+                           "files": [s["mapping"]]})
+            continue
+        keys = deploy_secret_keys(s, service, enabled)
+        used = keys if wanted == "all" else [k for k in keys if k["key"] in wanted]
+        if not used:
+            continue
+        result.append({
+            "name": s["name"],
+            "mount": s.get("mount"),
+            "items": [{"key": k["key"], "path": k["key"]} for k in used],
+            "all_keys": len(used) == len(keys),
+            "files": [k["file"] for k in used],
+        })
+    return result
+
+
+def deploy_needed_secret_files(secrets: list[dict], selected: list[str], enabled: list[str],
+                               service: str) -> list[dict]:
+    """[{file, components}] for every secret file the selected components read."""
+    needed: dict[str, list[str]] = {}
+    for component in selected:
+        files = [f for s in deploy_rendered_secrets(secrets, component, enabled)
+                 for f in deploy_secret_files(s, service, enabled)]
+        files += [f for s in deploy_pod_secrets(secrets, component, service, enabled) for f in s["files"]]
+        for f in files:
+            users = needed.setdefault(f, [])
+            if component not in users:
+                users.append(component)
+    return [{"file": f, "components": c} for f, c in needed.items()]
+
+
+def deploy_missing_files(needed: list[dict], directory: str) -> list[dict]:
+    """The entries of deploy_needed_secret_files whose file is not in directory.
+
+    The secret files are read on the controller (lookup), so they are looked for there.
+    """
+    return [n for n in needed if not os.path.isfile(os.path.join(directory, n["file"]))]
+
+
+class FilterModule:
+    def filters(self) -> dict:
+        return {
+            "switch_names": deploy_switch_names,
+            "pick_enabled": deploy_pick_enabled,
+            "rendered_secrets": deploy_rendered_secrets,
+            "used_secrets": deploy_used_secrets,
+            "secret_keys": deploy_secret_keys,
+            "secret_files": deploy_secret_files,
+            "pod_secrets": deploy_pod_secrets,
+            "needed_secret_files": deploy_needed_secret_files,
+            "missing_files": deploy_missing_files,
+        }

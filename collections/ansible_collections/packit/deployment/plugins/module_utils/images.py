@@ -1,0 +1,150 @@
+"""ImageStream tags: what a tag resolves to, pinning a tag to one image and undoing it, and
+ImageStreamImports (what `oc import-image` posts)."""
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from ansible_collections.packit.deployment.plugins.module_utils.k8s import (
+    K8sError, api_message, get, now, patch, resource, status_of,
+)
+
+try:
+    from kubernetes.dynamic.exceptions import DynamicApiError
+except ImportError:  # reported by the module through missing_required_lib
+    DynamicApiError = Exception
+
+PINNED_FROM = "packit.dev/pinned-from"
+PINNED_IMPORT_POLICY = "packit.dev/pinned-import-policy"
+PINNED_AT = "packit.dev/pinned-at"
+
+
+def stream_tag(stream: dict[str, Any], tag: str) -> tuple[dict[str, Any] | None, str]:
+    """(spec tag entry, the image the tag currently resolves to or follows)."""
+    entry = next((t for t in (stream.get("spec") or {}).get("tags") or [] if t.get("name") == tag), None)
+    for status_tag in (stream.get("status") or {}).get("tags") or []:
+        if status_tag.get("tag") == tag and status_tag.get("items"):
+            return entry, status_tag["items"][0].get("dockerImageReference") or status_tag["items"][0].get("image", "")
+    return entry, ((entry or {}).get("from") or {}).get("name", "")
+
+
+def _tags_patch(stream: dict[str, Any], tags: list[dict[str, Any]]) -> dict[str, Any]:
+    # spec.tags is replaced as a whole; resourceVersion makes a concurrent edit fail instead of being lost.
+    return {"metadata": {"resourceVersion": stream["metadata"]["resourceVersion"]}, "spec": {"tags": tags}}
+
+
+def _without_pin_time(entry: dict[str, Any]) -> str:
+    notes = {k: v for k, v in (entry.get("annotations") or {}).items() if k != PINNED_AT}
+    return json.dumps(dict(entry, annotations=notes), sort_keys=True)
+
+
+def pin_tag(client, namespace: str, stream_name: str, tag: str, image: str,
+            check_mode: bool) -> dict[str, Any]:
+    """Point <stream>:<tag> at `image` and stop its scheduled import, recording how to undo it."""
+    stream = get(client, "image.openshift.io/v1", "ImageStream", namespace, stream_name)
+    if stream is None:
+        raise K8sError(f"ImageStream {namespace}/{stream_name}: not found, cannot pin tag {tag}")
+    tags = json.loads(json.dumps((stream.get("spec") or {}).get("tags") or []))
+    entry = next((t for t in tags if t.get("name") == tag), None)
+    if entry is None:
+        raise K8sError(f"ImageStream {stream_name}: no tag {tag!r} in spec.tags to pin")
+    before = json.dumps(entry, sort_keys=True)
+    notes = entry.get("annotations") or {}
+    if PINNED_FROM not in notes:
+        notes[PINNED_FROM] = json.dumps(entry.get("from") or {}, sort_keys=True)
+        notes[PINNED_IMPORT_POLICY] = json.dumps(entry.get("importPolicy") or {}, sort_keys=True)
+        notes[PINNED_AT] = now()
+    entry["annotations"] = notes
+    entry["from"] = {"kind": "DockerImage", "name": image}
+    # scheduled: false is the default, which the API server stores as an absent key
+    entry["importPolicy"] = {k: v for k, v in (entry.get("importPolicy") or {}).items() if k != "scheduled"}
+    if _without_pin_time(entry) == _without_pin_time(json.loads(before)):
+        return {"stream": stream_name, "tag": tag, "pinned_to": image, "changed": False,
+                "following": json.loads(notes[PINNED_FROM]).get("name", "")}
+    if not check_mode:
+        patch(client, stream, _tags_patch(stream, tags))
+    return {"stream": stream_name, "tag": tag, "pinned_to": image, "changed": True,
+            "following": json.loads(notes[PINNED_FROM]).get("name", "")}
+
+
+def unpin_tag(client, namespace: str, stream_name: str, tag: str, check_mode: bool) -> dict[str, Any]:
+    """Undo pin_tag: restore the recorded `from` and importPolicy of <stream>:<tag>."""
+    stream = get(client, "image.openshift.io/v1", "ImageStream", namespace, stream_name)
+    if stream is None:
+        raise K8sError(f"ImageStream {namespace}/{stream_name}: not found, cannot unpin tag {tag}")
+    tags = json.loads(json.dumps((stream.get("spec") or {}).get("tags") or []))
+    entry = next((t for t in tags if t.get("name") == tag), None)
+    notes = (entry or {}).get("annotations") or {}
+    if entry is None or PINNED_FROM not in notes:
+        return {"stream": stream_name, "tag": tag, "changed": False, "following": ((entry or {}).get("from") or {}).get("name", "")}
+    try:
+        entry["from"] = json.loads(notes.pop(PINNED_FROM))
+        entry["importPolicy"] = json.loads(notes.pop(PINNED_IMPORT_POLICY, "{}"))
+    except ValueError as exc:
+        raise K8sError(f"ImageStream {stream_name}: tag {tag} pin annotations are not valid JSON; fix spec.tags by hand") from exc
+    notes.pop(PINNED_AT, None)
+    if notes:
+        entry["annotations"] = notes
+    else:
+        entry.pop("annotations", None)
+    if not check_mode:
+        patch(client, stream, _tags_patch(stream, tags))
+    return {"stream": stream_name, "tag": tag, "changed": True, "following": entry["from"].get("name", "")}
+
+
+def build_import(stream: dict[str, Any], deployment: str, source: str = "") -> tuple[dict[str, Any], dict[str, Any]]:
+    """(ImageStreamImport body, its image entry) that imports into the tag `deployment` the
+    tag's own `from` reference, or `source` when given, keeping the tag's import and
+    reference policies."""
+    name = stream["metadata"]["name"]
+    tag, _ = stream_tag(stream, deployment)
+    if tag is None:
+        raise K8sError(f"ImageStream {name}: no tag {deployment!r} in spec.tags to import")
+    origin = tag.get("from") or {}
+    if not source and (origin.get("kind") != "DockerImage" or not origin.get("name")):
+        raise K8sError(f"ImageStream {name}: tag {deployment} does not come from a DockerImage (from.kind={origin.get('kind')})")
+    image = {
+        "from": {"kind": "DockerImage", "name": source or origin["name"]},
+        "to": {"name": deployment},
+        "importPolicy": dict(tag.get("importPolicy") or {}),
+        "referencePolicy": dict(tag.get("referencePolicy") or {"type": "Source"}),
+    }
+    body = {
+        "apiVersion": "image.openshift.io/v1",
+        "kind": "ImageStreamImport",
+        "metadata": {"name": name, "namespace": stream["metadata"]["namespace"]},
+        "spec": {"import": True, "images": [image]},
+    }
+    return body, image
+
+
+IMPORT_CONFLICT_ATTEMPTS = 5
+
+
+def post_import(client, body: dict[str, Any]) -> dict[str, Any]:
+    """POST an ImageStreamImport; the server imports before it answers (nothing is stored).
+    The server answers 409 when the stream changed while it imported (the image stream
+    controller writes the same stream): that import is posted again, a few times."""
+    res = resource(client, "image.openshift.io/v1", "ImageStreamImport")
+    meta = body["metadata"]
+    for attempt in range(1, IMPORT_CONFLICT_ATTEMPTS + 1):
+        try:
+            return res.create(body=body, namespace=meta["namespace"]).to_dict()
+        except DynamicApiError as exc:
+            if status_of(exc) != 409 or attempt == IMPORT_CONFLICT_ATTEMPTS:
+                raise K8sError(f"ImageStream {meta['name']}: the API refused the import: {api_message(exc)}") from exc
+            time.sleep(0.5 * attempt)
+    raise AssertionError("unreachable")
+
+
+def imported_reference(answer: dict[str, Any], stream: str, source: str) -> str:
+    """The image reference an ImageStreamImport's answer reports, or the import's failure as a K8sError."""
+    results = (answer.get("status") or {}).get("images") or []
+    if not results:
+        raise K8sError(f"ImageStream {stream}: the API answered the import without a result")
+    outcome = results[0].get("status") or {}
+    if outcome.get("status") == "Failure":
+        raise K8sError(f"ImageStream {stream}: import of {source} failed: "
+                        f"{outcome.get('message', outcome.get('reason', 'no reason given'))}")
+    return (results[0].get("image") or {}).get("dockerImageReference", "")

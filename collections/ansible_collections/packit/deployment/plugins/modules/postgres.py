@@ -1,0 +1,322 @@
+#!/usr/bin/python
+"""The database jobs of make db-dump, db-restore and db-upgrade, through the API."""
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: postgres
+short_description: Dump or restore the deployment's PostgreSQL database in a Job; stop and start its clients
+description:
+  - C(inspect) reports the claims and image of the PostgreSQL workload, and whether the dump claim is there.
+  - C(dump) runs the dump script (the day2 role's files/postgres-db.sh) in a Job from the PostgreSQL
+    image, which writes the dump to a file on the dump claim; the claim is created when missing
+    and never deleted. C(restore) runs it the other way round. Both wait for the Job and fail with
+    the script's own message (the pod's termination message) when it fails.
+  - C(stop-writers) scales every workload whose pods read the database Secret (the applications
+    that write to the database) to zero and waits until their pods are gone; the replicas each had
+    are kept in an annotation on it (with C(names), those workloads instead). C(start-writers) scales
+    every workload with that annotation back and removes it.
+  - C(import-image) imports C(image) into the C(tag) of the PostgreSQL workload's ImageStream (an
+    ImageStreamImport), which its image trigger follows.
+  - Check mode reports what would be done and changes nothing.
+options:
+  namespace: {description: Namespace., type: str, required: true}
+  step: {description: What to do., type: str, required: true,
+         choices: [inspect, dump, restore, stop-writers, start-writers, import-image]}
+  names: {description: stop-writers of these workloads instead of the Secret's readers., type: list, elements: str,
+          default: []}
+  tag: {description: The ImageStream tag import-image imports into (the deployment's name)., type: str}
+  workload: {description: The PostgreSQL workload (and Service) name., type: str, default: postgres}
+  secret: {description: The Secret with database-name, database-user and database-password., type: str,
+           default: postgres-secret}
+  image: {description: PostgreSQL image the Job runs (dump, restore)., type: str}
+  script: {description: Text of the dump script (dump, restore)., type: str}
+  file: {description: Name of the dump file on the dump claim (dump, restore)., type: str}
+  claim: {description: The dump claim., type: str, default: postgres-dump}
+  claim_size: {description: Size of the dump claim when it is created., type: str, default: 10Gi}
+  labels: {description: Labels of the Job and the dump claim., type: dict, default: {}}
+  timeout: {description: Seconds to wait for the Job or for the stopped pods., type: int, default: 1800}
+extends_documentation_fragment: [kubernetes.core.k8s_auth_options]
+notes:
+  - A module of its own because each step is several API calls that belong together (claim, Job,
+    wait, the pods' termination messages as the error; scale, remember, wait for the pods to go).
+"""
+
+EXAMPLES = r"""
+- name: Dump the database onto the dump claim
+  packit.deployment.postgres:
+    namespace: packit-stg
+    step: dump
+    image: "{{ running_postgres_image }}"
+    script: "{{ lookup('ansible.builtin.file', 'postgres-db.sh') }}"
+    file: postgres-15-20261126-012253.dump
+
+- name: Stop the applications that write to the database
+  packit.deployment.postgres:
+    namespace: packit-stg
+    step: stop-writers
+"""
+
+RETURN = r"""
+found: {description: (inspect) Whether the PostgreSQL workload exists., type: bool, returned: step inspect}
+kind: {description: (inspect) Its kind., type: str, returned: step inspect}
+claims: {description: (inspect) The claims its pod template mounts., type: list, elements: str, returned: step inspect}
+images: {description: (inspect) Its containers' images., type: list, elements: str, returned: step inspect}
+dump_claim: {description: (inspect) Whether the dump claim exists., type: bool, returned: step inspect}
+writers:
+  description: (stop-writers, start-writers) The workloads scaled (apiVersion, kind, name, replicas before).
+  type: list
+  elements: dict
+  returned: steps stop-writers and start-writers
+job: {description: (dump, restore) Name of the Job., type: str, returned: steps dump and restore}
+message: {description: (dump, restore) What the Job's script reported., type: str, returned: steps dump and restore}
+imported: {description: (import-image) The image reference the tag resolves to now., type: str, returned: step import-image}
+"""
+
+import time
+from datetime import datetime, timezone
+from typing import Any
+
+from ansible_collections.packit.deployment.plugins.module_utils.images import (
+    build_import, imported_reference, post_import, stream_tag,
+)
+from ansible_collections.packit.deployment.plugins.module_utils.k8s import (
+    NAMESPACE_ARG, K8sError, api_message, get, list_objects, patch, resource, run,
+)
+from ansible_collections.packit.deployment.plugins.module_utils.workloads import WORKLOAD_KINDS
+
+REPLICAS_BEFORE = "packit.dev/replicas-before-db-job"
+DUMP_DIR = "/dump"
+# Finished Jobs stay a week for their status and logs, then the TTL controller removes them.
+JOB_TTL_SECONDS = 7 * 24 * 3600
+
+
+def claims_of(template: dict[str, Any]) -> list[str]:
+    volumes = (template.get("spec") or {}).get("volumes") or []
+    return [v["persistentVolumeClaim"]["claimName"] for v in volumes if v.get("persistentVolumeClaim")]
+
+
+def reads_secret(template: dict[str, Any], secret: str) -> bool:
+    """Whether the pod template takes anything from the Secret (env, envFrom or a volume)."""
+    spec = template.get("spec") or {}
+    for container in (spec.get("containers") or []) + (spec.get("initContainers") or []):
+        for env in container.get("env") or []:
+            if ((env.get("valueFrom") or {}).get("secretKeyRef") or {}).get("name") == secret:
+                return True
+        for source in container.get("envFrom") or []:
+            if (source.get("secretRef") or {}).get("name") == secret:
+                return True
+    return any((v.get("secret") or {}).get("secretName") == secret for v in spec.get("volumes") or [])
+
+
+def workloads(client, namespace: str) -> list[dict[str, Any]]:
+    found = []
+    for api_version, kind in WORKLOAD_KINDS:
+        found += list_objects(client, api_version, kind, namespace, required=kind != "DeploymentConfig")
+    return found
+
+
+def inspect(client, p: dict[str, Any]) -> dict[str, Any]:
+    dump_claim_found = get(client, "v1", "PersistentVolumeClaim", p["namespace"], p["claim"]) is not None
+    return dict(workload_state(client, p), dump_claim=dump_claim_found)
+
+
+def workload_state(client, p: dict[str, Any]) -> dict[str, Any]:
+    for api_version, kind in WORKLOAD_KINDS:
+        obj = get(client, api_version, kind, p["namespace"], p["workload"])
+        if obj is not None:
+            template = obj["spec"].get("template") or {}
+            images = [c.get("image") for c in (template.get("spec") or {}).get("containers") or []]
+            return {"found": True, "kind": kind, "claims": claims_of(template), "images": images,
+                    "replicas": obj["spec"].get("replicas", 1)}
+    return {"found": False, "kind": "", "claims": [], "images": [], "replicas": 0}
+
+
+def stop_writers(module, client, p: dict[str, Any]) -> tuple[bool, list[dict[str, Any]]]:
+    """Scale the workloads that read the database Secret (or those named in `names`) to zero."""
+    stopped, changed = [], False
+    for obj in workloads(client, p["namespace"]):
+        meta = obj["metadata"]
+        if p["names"]:
+            if meta["name"] not in p["names"]:
+                continue
+        elif meta["name"] == p["workload"] or not reads_secret(obj["spec"].get("template") or {}, p["secret"]):
+            continue
+        replicas = obj["spec"].get("replicas", 1)
+        kept = (meta.get("annotations") or {}).get(REPLICAS_BEFORE)
+        # Already stopped by an earlier run that did not finish: its annotation is the truth.
+        before = int(kept) if kept is not None and replicas == 0 else replicas
+        stopped.append({"apiVersion": obj["apiVersion"], "kind": obj["kind"], "name": meta["name"], "replicas": before})
+        if replicas == 0 and kept is not None:
+            continue
+        changed = True
+        if not module.check_mode:
+            patch(client, obj, {"metadata": {"annotations": {REPLICAS_BEFORE: str(before)}},
+                                "spec": {"replicas": 0}})
+    if module.check_mode:
+        return changed, stopped
+    deadline = time.monotonic() + p["timeout"]
+    for entry in stopped:
+        while True:
+            obj = get(client, entry["apiVersion"], entry["kind"], p["namespace"], entry["name"])
+            running = int(((obj or {}).get("status") or {}).get("replicas") or 0)
+            if running == 0:
+                break
+            if time.monotonic() > deadline:
+                raise K8sError(f"{entry['kind']} {entry['name']} still has {running} pods {p['timeout']}s after "
+                                "it was scaled to 0; nothing was dumped or restored")
+            time.sleep(1)
+    return changed, stopped
+
+
+def import_image(module, client, p: dict[str, Any]) -> dict[str, Any]:
+    """Import `image` into the tag `tag` of the PostgreSQL ImageStream (which the workload's image
+    trigger follows), keeping the tag's import and reference policies."""
+    stream = get(client, "image.openshift.io/v1", "ImageStream", p["namespace"], p["workload"])
+    if stream is None:
+        raise K8sError(f"there is no ImageStream {p['workload']} in {p['namespace']} to import {p['image']} into")
+    body, _ = build_import(stream, p["tag"], source=p["image"])
+    _, before = stream_tag(stream, p["tag"])
+    if module.check_mode:
+        return {"changed": True, "imported": "", "before": before}
+    imported = imported_reference(post_import(client, body), p["workload"], p["image"])
+    return {"changed": imported != before, "imported": imported, "before": before}
+
+
+def start_writers(module, client, p: dict[str, Any]) -> tuple[bool, list[dict[str, Any]]]:
+    started = []
+    for obj in workloads(client, p["namespace"]):
+        kept = (obj["metadata"].get("annotations") or {}).get(REPLICAS_BEFORE)
+        if kept is None:
+            continue
+        started.append({"kind": obj["kind"], "name": obj["metadata"]["name"], "replicas": int(kept)})
+        if not module.check_mode:
+            patch(client, obj, {"metadata": {"annotations": {REPLICAS_BEFORE: None}}, "spec": {"replicas": int(kept)}})
+    return bool(started), started
+
+
+def dump_claim(module, client, p: dict[str, Any], create: bool) -> bool:
+    """Make sure the dump claim is there; True when it was (or would be) created."""
+    if get(client, "v1", "PersistentVolumeClaim", p["namespace"], p["claim"]) is not None:
+        return False
+    if not create:
+        raise K8sError(f"there is no dump claim {p['claim']} in {p['namespace']}: make db-dump creates it "
+                        "with the first dump; nothing was changed")
+    if not module.check_mode:
+        body = {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                "metadata": {"name": p["claim"], "namespace": p["namespace"],
+                             "labels": dict(p["labels"], **{"app.kubernetes.io/name": p["claim"]})},
+                "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": p["claim_size"]}}}}
+        try:
+            resource(client, "v1", "PersistentVolumeClaim").create(body=body, namespace=p["namespace"])
+        except Exception as exc:  # noqa: BLE001
+            raise K8sError(f"cannot create the dump claim {p['claim']} in {p['namespace']}: {api_message(exc)}") from exc
+    return True
+
+
+def job_body(p: dict[str, Any], name: str) -> dict[str, Any]:
+    def secret_env(variable: str, key: str) -> dict[str, Any]:
+        return {"name": variable, "valueFrom": {"secretKeyRef": {"name": p["secret"], "key": key}}}
+
+    labels = dict(p["labels"], **{"app.kubernetes.io/name": f"db-{p['step']}"})
+    pod = {
+        "restartPolicy": "Never",
+        "containers": [{
+            "name": "postgres-db",
+            "image": p["image"],
+            "command": ["bash", "-c", p["script"], "postgres-db.sh", p["step"], p["file"]],
+            "env": [{"name": "PGHOST", "value": p["workload"]}, {"name": "PGPORT", "value": "5432"},
+                    secret_env("PGDATABASE", "database-name"), secret_env("PGUSER", "database-user"),
+                    secret_env("PGPASSWORD", "database-password"), {"name": "DUMP_DIR", "value": DUMP_DIR}],
+            "volumeMounts": [{"name": "dump", "mountPath": DUMP_DIR}],
+            "resources": {"requests": {"cpu": "10m", "memory": "128Mi"}, "limits": {"memory": "1Gi"}},
+            "terminationMessagePolicy": "FallbackToLogsOnError",
+        }],
+        "volumes": [{"name": "dump", "persistentVolumeClaim": {"claimName": p["claim"]}}],
+    }
+    return {"apiVersion": "batch/v1", "kind": "Job",
+            "metadata": {"name": name, "namespace": p["namespace"], "labels": labels,
+                         "annotations": {"packit.dev/dump-file": p["file"]}},
+            "spec": {"backoffLimit": 0, "ttlSecondsAfterFinished": JOB_TTL_SECONDS,
+                     "activeDeadlineSeconds": p["timeout"],
+                     "template": {"metadata": {"labels": labels}, "spec": pod}}}
+
+
+def pod_messages(client, namespace: str, job: str) -> str:
+    """The termination messages (or waiting reasons) of the Job's pods, on one line."""
+    found = []
+    for pod in list_objects(client, "v1", "Pod", namespace, selector=f"batch.kubernetes.io/job-name={job}"):
+        status = pod.get("status") or {}
+        for container in status.get("containerStatuses") or []:
+            state = container.get("state") or {}
+            text = ((state.get("terminated") or {}).get("message") or (state.get("waiting") or {}).get("reason")
+                    or (state.get("waiting") or {}).get("message"))
+            if text:
+                found.append(" ".join(str(text).split()))
+        if not found and status.get("phase") == "Pending":
+            reasons = [c.get("message") or c.get("reason") for c in status.get("conditions") or []
+                       if c.get("status") == "False"]
+            found.append(f"pod {pod['metadata']['name']} is Pending" + (f" ({reasons[0]})" if reasons else ""))
+    return "; ".join(found)
+
+
+def run_job(module, client, p: dict[str, Any]) -> dict[str, Any]:
+    name = f"db-{p['step']}-{datetime.now(timezone.utc).strftime('%Y%m%d-%H%M%S')}"
+    created_claim = dump_claim(module, client, p, create=p["step"] == "dump")
+    result = {"job": name, "file": p["file"], "claim": p["claim"], "claim_created": created_claim}
+    if module.check_mode:
+        return dict(result, message=f"would run Job {name}: {p['step']} {p['file']} on claim {p['claim']}")
+    jobs = resource(client, "batch/v1", "Job")
+    try:
+        jobs.create(body=job_body(p, name), namespace=p["namespace"])
+    except Exception as exc:  # noqa: BLE001
+        raise K8sError(f"cannot create Job {name} in {p['namespace']}: {api_message(exc)}") from exc
+    deadline = time.monotonic() + p["timeout"]
+    while True:
+        job = get(client, "batch/v1", "Job", p["namespace"], name) or {}
+        status = job.get("status") or {}
+        conditions = {c.get("type"): c for c in status.get("conditions") or [] if c.get("status") == "True"}
+        if "Complete" in conditions or int(status.get("succeeded") or 0) > 0 and "Failed" not in conditions:
+            message = pod_messages(client, p["namespace"], name)
+            return dict(result, message=message or f"{p['step']} of {p['file']} completed")
+        if "Failed" in conditions:
+            reason = pod_messages(client, p["namespace"], name) or conditions["Failed"].get("message") or "no message"
+            raise K8sError(f"Job {name} ({p['step']} {p['file']}) failed: {reason}")
+        if time.monotonic() > deadline:
+            state = pod_messages(client, p["namespace"], name) or "no pod has finished"
+            raise K8sError(f"Job {name} ({p['step']} {p['file']}) did not finish within {p['timeout']}s: {state}")
+        time.sleep(1)
+
+
+def act(module, client) -> dict[str, Any]:
+    p = module.params
+    if p["step"] == "inspect":
+        return dict(inspect(client, p), changed=False)
+    if p["step"] == "stop-writers":
+        changed, found = stop_writers(module, client, p)
+        return {"changed": changed, "writers": found}
+    if p["step"] == "start-writers":
+        changed, found = start_writers(module, client, p)
+        return {"changed": changed, "writers": found}
+    if p["step"] == "import-image":
+        return import_image(module, client, p)
+    return dict(run_job(module, client, p), changed=True)
+
+
+def main() -> None:
+    spec = dict(
+        NAMESPACE_ARG,
+        step={"type": "str", "required": True,
+              "choices": ["inspect", "dump", "restore", "stop-writers", "start-writers", "import-image"]},
+        names={"type": "list", "elements": "str", "default": []}, tag={"type": "str"},
+        workload={"type": "str", "default": "postgres"}, secret={"type": "str", "default": "postgres-secret"},
+        image={"type": "str"}, script={"type": "str"}, file={"type": "str"},
+        claim={"type": "str", "default": "postgres-dump"}, claim_size={"type": "str", "default": "10Gi"},
+        labels={"type": "dict", "default": {}}, timeout={"type": "int", "default": 1800},
+    )
+    run(spec, act, required_if=[("step", "dump", ("image", "script", "file")),
+                                ("step", "import-image", ("image", "tag")),
+                                ("step", "restore", ("image", "script", "file"))])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,326 @@
+"""What a start creates through the API as admin, and the waits until it has settled.
+
+Before openshift-apiserver starts: the OpenShift CRDs and cluster config objects, the
+namespaces, the aggregation Service and APIServices, and rights for the controllers'
+service accounts. Once everything runs: the ClusterRoles that aggregate OpenShift's
+resources into admin/edit/view, the `deployer` identity as admin in the project namespaces,
+the kwok nodes, the pool of PersistentVolumes and the registry's images. Every step is
+idempotent: the test fixture runs it again on a running cluster.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable, Sequence
+
+from localcluster import ClusterError, openshift
+from localcluster.images import ensure_images
+from localcluster.layout import IDENTITIES, KWOK_NODE_ANNOTATION, NAMESPACES, PORTS, Layout
+from localcluster.processes import read_pid
+
+NODE_COUNT = 3
+NODE_CAPACITY = {"cpu": "32", "memory": "64Gi", "pods": "110", "ephemeral-storage": "500Gi"}
+PV_COUNT = 40
+PV_SIZE = "20Gi"
+
+
+def api_client(layout: Layout, token: str):
+    """A kubernetes.client.ApiClient for a bearer token against this cluster."""
+    from kubernetes import client
+
+    configuration = client.Configuration()
+    configuration.host = layout.host
+    configuration.ssl_ca_cert = str(layout.ca_cert)
+    configuration.verify_ssl = True
+    configuration.api_key = {"authorization": f"Bearer {token}"}
+    return client.ApiClient(configuration)
+
+
+def _create_or_replace(create: Callable[[], object], replace: Callable[[], object]) -> None:
+    from kubernetes.client.exceptions import ApiException
+
+    try:
+        create()
+    except ApiException as exc:
+        if exc.status != 409:
+            raise
+        replace()
+
+
+def _create_if_missing(create: Callable[[], object]) -> None:
+    from kubernetes.client.exceptions import ApiException
+
+    try:
+        create()
+    except ApiException as exc:
+        if exc.status != 409:
+            raise
+
+
+def wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.5)
+    raise ClusterError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+# --------------------------------------------------------------------------
+# The OpenShift half
+
+
+def bootstrap_openshift_prerequisites(layout: Layout) -> None:
+    """What openshift-apiserver and the controller manager need before they start: the
+    OpenShift config/quota/security CRDs, the cluster config objects, their namespaces,
+    the aggregation Service and APIServices, and rights for the controllers' accounts."""
+    from kubernetes import client
+
+    api = api_client(layout, layout.token("admin"))
+    ext = client.ApiextensionsV1Api(api)
+    core = client.CoreV1Api(api)
+    rbac = client.RbacAuthorizationV1Api(api)
+    custom = client.CustomObjectsApi(api)
+
+    # Caches of earlier versions served the OpenShift types as CRDs: those would shadow the
+    # real server's groups (the aggregator keeps a CRD group local), so they go, with their objects.
+    served = {f"{group}.openshift.io" for group in openshift.API_GROUPS}
+    legacy = [crd.metadata.name for crd in ext.list_custom_resource_definition().items if crd.spec.group in served]
+    for name in legacy:
+        ext.delete_custom_resource_definition(name)
+    wait_for(lambda: not any(crd.spec.group in served for crd in ext.list_custom_resource_definition().items),
+             60, "the CRDs of the OpenShift groups to go: " + ", ".join(legacy))
+    crd_names = openshift.install_crds(ext, layout.openshift_crds, _create_or_replace)
+    for namespace in (*NAMESPACES, openshift.NAMESPACE, openshift.INFRA_NAMESPACE, openshift.CONTROLLER_NAMESPACE):
+        labels = {"local-cluster/project": "true"} if namespace in NAMESPACES else {}
+        _create_if_missing(lambda namespace=namespace, labels=labels: core.create_namespace(
+            {"metadata": {"name": namespace, "labels": labels}}))
+    wait_for(lambda: _crds_established(ext, crd_names), 60, "OpenShift config CRDs to be established")
+    for plural, group_version, body in openshift.cluster_config_objects():
+        group, version = group_version.split("/")
+        _create_if_missing(lambda group=group, version=version, plural=plural, body=body:
+                           custom.create_cluster_custom_object(group, version, plural, body))
+    # The controllers act through service accounts of openshift-infra (token requests).
+    body = {"metadata": {"name": "local-cluster:openshift-infra"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group",
+                          "name": f"system:serviceaccounts:{openshift.INFRA_NAMESPACE}"}]}
+    _create_or_replace(lambda: rbac.create_cluster_role_binding(body),
+                       lambda: rbac.replace_cluster_role_binding(body["metadata"]["name"], body))
+    for body in openshift.aggregation_objects(layout.ca_cert.read_bytes(), PORTS["openshift-apiserver"]):
+        if body["kind"] == "Service":
+            _create_or_replace(lambda body=body: core.create_namespaced_service(openshift.NAMESPACE, body),
+                               lambda body=body: core.patch_namespaced_service(openshift.SERVICE,
+                                                                               openshift.NAMESPACE, body))
+        else:
+            # Replaced whole, so that no `automanaged` label of a CRD-era object survives
+            # (the aggregator's autoregistration would point it back at the CRDs).
+            name = body["metadata"]["name"]
+
+            def replace(body: dict = body, name: str = name) -> None:
+                current = custom.get_cluster_custom_object("apiregistration.k8s.io", "v1", "apiservices", name)
+                body = dict(body, metadata=dict(body["metadata"],
+                                                resourceVersion=current["metadata"]["resourceVersion"]))
+                custom.replace_cluster_custom_object("apiregistration.k8s.io", "v1", "apiservices", name, body)
+
+            _create_or_replace(
+                lambda body=body: custom.create_cluster_custom_object("apiregistration.k8s.io", "v1",
+                                                                      "apiservices", body), replace)
+
+
+def wait_openshift_api(layout: Layout, timeout: float = 120.0) -> None:
+    from kubernetes import client
+
+    custom = client.CustomObjectsApi(api_client(layout, layout.token("admin")))
+    waiting: list[str] = []
+
+    def available() -> bool:
+        if read_pid(layout, "openshift-apiserver") is None:
+            raise ClusterError(f"openshift-apiserver exited during start; see "
+                               f"{layout.log_file('openshift-apiserver')}")
+        waiting[:] = openshift.api_services_available(custom)
+        return not waiting
+
+    try:
+        wait_for(available, timeout, "the OpenShift APIServices to become Available")
+    except ClusterError as exc:
+        raise ClusterError(f"{exc} (still waiting: {', '.join(waiting)}); see "
+                           f"{layout.log_file('openshift-apiserver')}") from None
+
+
+def release_leader_lock(layout: Layout) -> None:
+    """Delete the controller manager's lock left by a stopped process, so that a new one
+    leads at once instead of waiting out the old lease."""
+    from kubernetes import client
+    from kubernetes.client.exceptions import ApiException
+
+    api = api_client(layout, layout.token("admin"))
+    for delete in (client.CoreV1Api(api).delete_namespaced_config_map,
+                   client.CoordinationV1Api(api).delete_namespaced_lease):
+        try:
+            delete(openshift.LEADER_LOCK, openshift.CONTROLLER_NAMESPACE)
+        except ApiException as exc:
+            if exc.status != 404:
+                raise
+
+
+def _crds_established(ext, names: list[str]) -> bool:
+    for name in names:
+        conditions = ext.read_custom_resource_definition(name).status.conditions or []
+        if not any(c.type == "Established" and c.status == "True" for c in conditions):
+            return False
+    return True
+
+
+# --------------------------------------------------------------------------
+# Once everything runs
+
+
+def bootstrap(layout: Layout) -> None:
+    from kubernetes import client
+
+    api = api_client(layout, layout.token("admin"))
+    core = client.CoreV1Api(api)
+    rbac = client.RbacAuthorizationV1Api(api)
+
+    write_verbs = ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"]
+    read_verbs = ["get", "list", "watch"]
+    for name, labels, rules, verbs in (
+        ("local-cluster:openshift-types:edit",
+         {"rbac.authorization.k8s.io/aggregate-to-admin": "true",
+          "rbac.authorization.k8s.io/aggregate-to-edit": "true"}, openshift.EDIT_RULES, write_verbs),
+        ("local-cluster:openshift-types:view", {"rbac.authorization.k8s.io/aggregate-to-view": "true"},
+         openshift.READ_RULES, read_verbs),
+    ):
+        body = {"metadata": {"name": name, "labels": labels},
+                "rules": [dict(rule, verbs=verbs) for rule in rules]}
+        _create_or_replace(lambda body=body: rbac.create_cluster_role(body),
+                           lambda name=name, body=body: rbac.replace_cluster_role(name, body))
+    for namespace in NAMESPACES:
+        bind_deployer(rbac, namespace)
+
+    ensure_volumes(core)
+    ensure_nodes(core)
+    ensure_images(layout)
+    wait_for(lambda: _nodes_ready(core), 90, "kwok nodes to become Ready")
+    wait_for(lambda: _default_service_accounts(core), 90, "default service accounts in the project namespaces")
+    # RBAC settles after the API server reports ready (bootstrap roles, then aggregation of the
+    # OpenShift types into admin): wait until the deployer really has what a deploy needs.
+    deployer = client.AuthorizationV1Api(api_client(layout, layout.token("deployer")))
+    wait_for(lambda: _deployer_ready(deployer), 90, "the deployer's permissions (RBAC bootstrap and aggregation)")
+
+
+def bind_deployer(rbac, namespace: str) -> None:
+    """The deployer identity is admin in the project namespace."""
+    body = {"metadata": {"name": "deployer-admin", "namespace": namespace},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "admin"},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": IDENTITIES["deployer"][0]}]}
+    _create_or_replace(lambda: rbac.create_namespaced_role_binding(namespace, body),
+                       lambda: rbac.replace_namespaced_role_binding("deployer-admin", namespace, body))
+
+
+def empty_namespaces(layout: Layout, names: Sequence[str], timeout: float = 180.0) -> None:
+    """Delete the project namespaces and make them again, empty, with the deployer's binding and
+    the volume pool whole (make benchmark's empty project)."""
+    from kubernetes import client
+    from kubernetes.client.rest import ApiException
+
+    api = api_client(layout, layout.token("admin"))
+    core, rbac = client.CoreV1Api(api), client.RbacAuthorizationV1Api(api)
+    for name in names:
+        if name not in NAMESPACES:
+            raise ClusterError(f"{name} is not a project namespace of the local cluster")
+        try:
+            core.delete_namespace(name)
+        except ApiException as exc:
+            if exc.status != 404:
+                raise
+
+    def gone() -> bool:
+        return not any(ns.metadata.name in names for ns in core.list_namespace().items)
+
+    wait_for(gone, timeout, f"namespaces {', '.join(names)} to be deleted")
+    for name in names:
+        core.create_namespace({"metadata": {"name": name, "labels": {"local-cluster/project": "true"}}})
+        bind_deployer(rbac, name)
+    wait_for(lambda: _default_service_accounts(core), 90, "default service accounts in the project namespaces")
+    ensure_volumes(core)
+
+
+def recycle_volumes(layout: Layout) -> None:
+    """Make the pool whole again: released volumes become available, missing ones are created."""
+    from kubernetes import client
+
+    ensure_volumes(client.CoreV1Api(api_client(layout, layout.token("admin"))))
+
+
+def ensure_volumes(core) -> None:
+    """Keep PV_COUNT volumes: create missing ones, make released ones available again."""
+    existing = {pv.metadata.name: pv for pv in core.list_persistent_volume(
+        label_selector="local-cluster/pool=true").items}
+    for index in range(PV_COUNT):
+        name = f"local-pv-{index:02d}"
+        pv = existing.get(name)
+        if pv is None:
+            core.create_persistent_volume({
+                "metadata": {"name": name, "labels": {"local-cluster/pool": "true"}},
+                "spec": {"capacity": {"storage": PV_SIZE},
+                         "accessModes": ["ReadWriteOnce", "ReadWriteMany"],
+                         "persistentVolumeReclaimPolicy": "Retain",
+                         "storageClassName": "",
+                         "volumeMode": "Filesystem",
+                         "hostPath": {"path": f"/var/lib/local-cluster/{name}", "type": ""}}})
+        elif pv.status.phase == "Released":
+            core.patch_persistent_volume(name, {"spec": {"claimRef": None}})
+
+
+def ensure_nodes(core) -> None:
+    key, value = KWOK_NODE_ANNOTATION
+    for index in range(NODE_COUNT):
+        name = f"kwok-node-{index}"
+        _create_if_missing(lambda name=name: core.create_node({
+            "metadata": {"name": name, "annotations": {key: value},
+                         "labels": {"type": "kwok", "kubernetes.io/hostname": name,
+                                    "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
+                                    "node-role.kubernetes.io/worker": ""}},
+            "status": {"capacity": NODE_CAPACITY, "allocatable": NODE_CAPACITY}}))
+
+
+def _nodes_ready(core) -> bool:
+    nodes = core.list_node(label_selector="type=kwok").items
+    ready = [n for n in nodes if any(c.type == "Ready" and c.status == "True" for c in n.status.conditions or [])]
+    return len(ready) >= NODE_COUNT
+
+
+def _deployer_ready(authz) -> bool:
+    from kubernetes import client
+    from kubernetes.client.exceptions import ApiException
+
+    wanted = [(group, resource, namespace) for namespace in NAMESPACES for group, resource in (
+        ("image.openshift.io", "imagestreams"), ("route.openshift.io", "routes"),
+        ("apps", "deployments"), ("rbac.authorization.k8s.io", "rolebindings"))]
+    try:
+        for group, resource, namespace in wanted:
+            review = authz.create_self_subject_access_review(client.V1SelfSubjectAccessReview(
+                spec=client.V1SelfSubjectAccessReviewSpec(resource_attributes=client.V1ResourceAttributes(
+                    group=group, resource=resource, verb="create", namespace=namespace))))
+            if not review.status.allowed:
+                return False
+    except ApiException as exc:
+        if exc.status == 403:  # system:basic-user is not bound yet
+            return False
+        raise
+    return True
+
+
+def _default_service_accounts(core) -> bool:
+    from kubernetes.client.exceptions import ApiException
+
+    try:
+        for namespace in NAMESPACES:
+            core.read_namespaced_service_account("default", namespace)
+    except ApiException as exc:
+        if exc.status == 404:
+            return False
+        raise
+    return True

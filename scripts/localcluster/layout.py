@@ -1,0 +1,166 @@
+"""The shape of the local cluster (ports, components, namespaces, identities) and where each
+of its files lives in the cache directory.
+
+Everything lives in the cache directory (default <repo>/.cache/local-cluster, or
+$LOCAL_CLUSTER_CACHE): binaries keyed by version, PKI, tokens, etcd data, registry data,
+logs, pid files, config files, kubeconfigs and connection.yml (Ansible vars for deployer).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from localcluster import ClusterError
+from localcluster.pins import REPO_ROOT, build_key
+
+HOST = "127.0.0.1"
+# Uncommon loopback ports (nothing standard lives in 46700-46799).
+PORTS = {
+    "etcd": 46779,
+    "etcd-peer": 46780,
+    "kube-apiserver": 46743,
+    "kube-controller-manager": 46757,
+    "kube-scheduler": 46759,
+    "kwok": 46747,
+    "registry": 46790,
+    "openshift-apiserver": 46745,
+    "openshift-controller-manager": 46758,
+    "dc-deployer": 46748,
+}
+
+# Start order; stop goes the other way.
+COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "registry",
+              "openshift-apiserver", "openshift-controller-manager", "dc-deployer")
+
+NAMESPACES = ("packit-dev", "packit-dev-sandbox", "stream-dev", "stream-dev-sandbox",
+              "packit-adopt", "packit-adopt-sandbox",  # the takeover tests
+              "packit-db",  # the database jobs tests
+              "packit-molecule",  # the molecule scenario (molecule/default)
+              "packit-bench", "packit-bench-sandbox")  # make benchmark (emptied before each first deploy)
+
+SERVICE_CIDR = "10.96.0.0/16"
+SERVICE_FIRST_IP = "10.96.0.1"
+POD_CIDR = "10.244.0.0/16"
+# kwok manages the nodes with this annotation only.
+KWOK_NODE_ANNOTATION = ("kwok.x-k8s.io/node", "fake")
+
+# identity -> (user name, groups). Internal components are cluster admins:
+# this is a throwaway test cluster and only the two user identities matter.
+IDENTITIES = {
+    "admin": ("local-admin", ["system:masters"]),
+    "kube-controller-manager": ("system:kube-controller-manager", ["system:masters"]),
+    "kube-scheduler": ("system:kube-scheduler", ["system:masters"]),
+    "kwok": ("kwok-controller", ["system:masters"]),
+    "openshift-apiserver": ("system:openshift-apiserver", ["system:masters"]),
+    "openshift-controller-manager": ("system:openshift-controller-manager", ["system:masters"]),
+    "dc-deployer": ("system:dc-deployer", ["system:masters"]),
+    "deployer": ("deployer", []),
+    "norights": ("norights", []),
+}
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where everything of one cluster lives."""
+
+    cache_dir: Path
+
+    @property
+    def bin_dir(self) -> Path:
+        return self.cache_dir / "bin" / build_key()
+
+    @property
+    def pki_dir(self) -> Path:
+        return self.cache_dir / "pki"
+
+    @property
+    def etcd_data(self) -> Path:
+        return self.cache_dir / "etcd-data"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.cache_dir / "logs"
+
+    @property
+    def run_dir(self) -> Path:
+        return self.cache_dir / "run"
+
+    @property
+    def tokens_file(self) -> Path:
+        return self.pki_dir / "tokens.csv"
+
+    @property
+    def ca_cert(self) -> Path:
+        return self.cache_dir / "ca.crt"
+
+    @property
+    def connection_vars(self) -> Path:
+        return self.cache_dir / "connection.yml"
+
+    @property
+    def kwok_config(self) -> Path:
+        return self.cache_dir / "kwok.yaml"
+
+    @property
+    def registry_data(self) -> Path:
+        return self.cache_dir / "registry-data"
+
+    @property
+    def registry(self) -> str:
+        """host:port of the registry on loopback, as image references name it."""
+        return f"{HOST}:{PORTS['registry']}"
+
+    @property
+    def openshift_crds(self) -> Path:
+        return self.bin_dir / "crds"
+
+    def config_file(self, component: str) -> Path:
+        return self.cache_dir / f"{component}.yaml"
+
+    @property
+    def host(self) -> str:
+        return f"https://{HOST}:{PORTS['kube-apiserver']}"
+
+    def kubeconfig(self, identity: str) -> Path:
+        return self.cache_dir / f"{identity}.kubeconfig"
+
+    def binary(self, name: str) -> Path:
+        return self.bin_dir / name
+
+    def pid_file(self, component: str) -> Path:
+        return self.run_dir / f"{component}.pid"
+
+    def log_file(self, component: str) -> Path:
+        return self.log_dir / f"{component}.log"
+
+    def token(self, identity: str) -> str:
+        for line in self.tokens_file.read_text().splitlines():
+            fields = line.split(",")
+            if len(fields) >= 2 and fields[1] == IDENTITIES[identity][0]:
+                return fields[0]
+        raise ClusterError(f"no token for {identity} in {self.tokens_file}; run start")
+
+
+def default_cache_dir() -> Path:
+    """$LOCAL_CLUSTER_CACHE or <repo>/.cache/local-cluster, with symlinks resolved: the
+    processes are recognised by the path of their executable, so every caller must name the
+    cache by the same path."""
+    env = os.environ.get("LOCAL_CLUSTER_CACHE")
+    return Path(env).resolve() if env else (REPO_ROOT / ".cache" / "local-cluster").resolve()
+
+
+@contextlib.contextmanager
+def locked(layout: Layout) -> Iterator[None]:
+    """Serialise start/stop/build of one cache directory between processes."""
+    layout.cache_dir.mkdir(parents=True, exist_ok=True)
+    with open(layout.cache_dir / ".lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
