@@ -125,7 +125,7 @@ test-render: setup ## Offline tests only: render, validate, scripts (no control 
 	$(VENV)/bin/pytest -m "not cluster and not system" $(PYTEST_ARGS)
 
 .PHONY: benchmark
-benchmark: setup ## Print render/deploy times, CPU and memory against the kubectl floor (starts the local cluster if needed)
+benchmark: setup ## Print render/deploy times and memory (starts the local cluster if needed)
 	$(PYTHON) scripts/benchmark.py
 
 .PHONY: local-deploy

@@ -11,7 +11,7 @@ idempotent: the test fixture runs it again on a running cluster.
 from __future__ import annotations
 
 import time
-from typing import Callable, Sequence
+from typing import Callable
 
 from localcluster import ClusterError, openshift
 from localcluster.images import ensure_images
@@ -217,34 +217,6 @@ def bind_deployer(rbac, namespace: str) -> None:
             "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": IDENTITIES["deployer"][0]}]}
     _create_or_replace(lambda: rbac.create_namespaced_role_binding(namespace, body),
                        lambda: rbac.replace_namespaced_role_binding("deployer-admin", namespace, body))
-
-
-def empty_namespaces(layout: Layout, names: Sequence[str], timeout: float = 180.0) -> None:
-    """Delete the project namespaces and make them again, empty, with the deployer's binding and
-    the volume pool whole (make benchmark's empty project)."""
-    from kubernetes import client
-    from kubernetes.client.rest import ApiException
-
-    api = api_client(layout, layout.token("admin"))
-    core, rbac = client.CoreV1Api(api), client.RbacAuthorizationV1Api(api)
-    for name in names:
-        if name not in NAMESPACES:
-            raise ClusterError(f"{name} is not a project namespace of the local cluster")
-        try:
-            core.delete_namespace(name)
-        except ApiException as exc:
-            if exc.status != 404:
-                raise
-
-    def gone() -> bool:
-        return not any(ns.metadata.name in names for ns in core.list_namespace().items)
-
-    wait_for(gone, timeout, f"namespaces {', '.join(names)} to be deleted")
-    for name in names:
-        core.create_namespace({"metadata": {"name": name, "labels": {"local-cluster/project": "true"}}})
-        bind_deployer(rbac, name)
-    wait_for(lambda: _default_service_accounts(core), 90, "default service accounts in the project namespaces")
-    ensure_volumes(core)
 
 
 def recycle_volumes(layout: Layout) -> None:
