@@ -21,6 +21,13 @@ WORKLOAD_KINDS = (
 )
 
 
+def list_workloads(client, namespace: str, selector: str = "") -> list[dict[str, Any]]:
+    """The Deployments, StatefulSets and DeploymentConfigs (where the cluster serves them) of the
+    namespace that match the label selector."""
+    return [obj for api_version, kind in WORKLOAD_KINDS
+            for obj in list_objects(client, api_version, kind, namespace, selector, required=kind != "DeploymentConfig")]
+
+
 def rollout_state(obj: dict[str, Any]) -> tuple[int, int, bool]:
     """(ready, desired, rolled out) of a workload.
 

@@ -82,7 +82,7 @@ from ansible_collections.packit.deployment.plugins.module_utils.images import (
 from ansible_collections.packit.deployment.plugins.module_utils.k8s import (
     NAMESPACE_ARG, K8sError, api_message, get, list_objects, patch, resource, run,
 )
-from ansible_collections.packit.deployment.plugins.module_utils.workloads import WORKLOAD_KINDS
+from ansible_collections.packit.deployment.plugins.module_utils.workloads import WORKLOAD_KINDS, list_workloads
 
 REPLICAS_BEFORE = "packit.dev/replicas-before-db-job"
 DUMP_DIR = "/dump"
@@ -108,13 +108,6 @@ def reads_secret(template: dict[str, Any], secret: str) -> bool:
     return any((v.get("secret") or {}).get("secretName") == secret for v in spec.get("volumes") or [])
 
 
-def workloads(client, namespace: str) -> list[dict[str, Any]]:
-    found = []
-    for api_version, kind in WORKLOAD_KINDS:
-        found += list_objects(client, api_version, kind, namespace, required=kind != "DeploymentConfig")
-    return found
-
-
 def inspect(client, p: dict[str, Any]) -> dict[str, Any]:
     dump_claim_found = get(client, "v1", "PersistentVolumeClaim", p["namespace"], p["claim"]) is not None
     return dict(workload_state(client, p), dump_claim=dump_claim_found)
@@ -134,7 +127,7 @@ def workload_state(client, p: dict[str, Any]) -> dict[str, Any]:
 def stop_writers(module, client, p: dict[str, Any]) -> tuple[bool, list[dict[str, Any]]]:
     """Scale the workloads that read the database Secret (or those named in `names`) to zero."""
     stopped, changed = [], False
-    for obj in workloads(client, p["namespace"]):
+    for obj in list_workloads(client, p["namespace"]):
         meta = obj["metadata"]
         if p["names"]:
             if meta["name"] not in p["names"]:
@@ -184,7 +177,7 @@ def import_image(module, client, p: dict[str, Any]) -> dict[str, Any]:
 
 def start_writers(module, client, p: dict[str, Any]) -> tuple[bool, list[dict[str, Any]]]:
     started = []
-    for obj in workloads(client, p["namespace"]):
+    for obj in list_workloads(client, p["namespace"]):
         kept = (obj["metadata"].get("annotations") or {}).get(REPLICAS_BEFORE)
         if kept is None:
             continue

@@ -55,10 +55,10 @@ restartedAt: {description: The time written into the pod templates., type: str, 
 import time
 
 from ansible_collections.packit.deployment.plugins.module_utils.k8s import (
-    NAMESPACE_ARG, K8sError, list_objects, now, one_line, patch, run,
+    NAMESPACE_ARG, K8sError, now, one_line, patch, run,
 )
 from ansible_collections.packit.deployment.plugins.module_utils.workloads import (
-    RESTARTED_AT, WORKLOAD_KINDS, find_workload, rollout_state,
+    RESTARTED_AT, find_workload, list_workloads, rollout_state,
 )
 
 
@@ -72,9 +72,7 @@ def restart(module, client) -> dict:
     try:
         workloads = [find_workload(client, p["namespace"], name) for name in names]
         if p["selector"]:
-            selected = [obj for api_version, kind in WORKLOAD_KINDS
-                        for obj in list_objects(client, api_version, kind, p["namespace"], p["selector"],
-                                                required=kind != "DeploymentConfig")]
+            selected = list_workloads(client, p["namespace"], p["selector"])
             if not selected:
                 raise K8sError(f"no Deployment, StatefulSet or DeploymentConfig in {p['namespace']} matches "
                                f"{p['selector']}: these components have no workloads there")
