@@ -13,6 +13,9 @@ LOCAL_CLUSTER_CACHE ?= $(CURDIR)/.cache/local-cluster
 export LOCAL_CLUSTER_CACHE
 SECRETS_DIR ?=
 OUT ?= rendered/$(SERVICE)-$(DEPLOYMENT)
+# make render-all: where the six sets go, and where their secret files are (<service>/<deployment>).
+RENDER_ALL_DIR ?= rendered
+SECRETS_ROOT ?= secrets
 SHOW_SECRETS ?=
 # make cleanup on prod: the deployment's name, to confirm.
 CONFIRM ?=
@@ -83,6 +86,12 @@ render: setup ## Write the manifests deploy would apply to OUT (default rendered
 	$(ANSIBLE_PLAYBOOK) playbooks/deploy.yml $(ANSIBLE_ARGS) -e deploy_tags="$(TAGS)" \
 		-e deploy_mode=render -e render_dir="$(abspath $(OUT))" -e render_show_secrets=$(if $(SHOW_SECRETS),true,false)
 
+.PHONY: render-all
+render-all: setup ## Write the manifests of all six service x deployment sets to RENDER_ALL_DIR/<service>-<deployment> in one run (SECRETS_ROOT/<service>/<deployment>, default secrets/)
+	$(ANSIBLE_PLAYBOOK) playbooks/deploy.yml -i inventory/render-all.yml -e deploy_hosts=render_all \
+		-e deploy_mode=render -e render_show_secrets=false -e deploy_tags="$(TAGS)" \
+		-e render_all_dir="$(abspath $(RENDER_ALL_DIR))" -e render_all_secrets="$(abspath $(SECRETS_ROOT))" $(EXTRA_ARGS)
+
 .PHONY: validate
 validate: render ## Render and validate the manifests strictly against the pinned schemas and CRDs
 	$(PYTHON) scripts/validate_manifests.py "$(abspath $(OUT))"
@@ -112,9 +121,10 @@ components: setup ## Table of components: tag, template, switch
 	@$(PYTHON) scripts/components.py --table
 
 .PHONY: lint
-lint: setup ## yamllint and ansible-lint (production profile)
+lint: setup ## yamllint, ansible-lint (production profile) and ruff (pyflakes' checks, ruff.toml)
 	$(VENV)/bin/yamllint --strict .
 	$(VENV)/bin/ansible-lint --profile production
+	$(VENV)/bin/ruff check .
 
 .PHONY: test
 test: setup system-deps ## Run the whole test suite (builds and starts the local control plane on demand)

@@ -3,7 +3,6 @@ and a description that says what it does (ansible-doc -t role shows them)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 import yaml

@@ -164,6 +164,29 @@ def test_second_run_changes_nothing(local_cluster, admin, deploy_secrets, tmp_pa
     assert snapshot(admin, objects) == before
 
 
+def test_check_diff_previews_changes_without_secret_values(local_cluster, admin, deploy_secrets, tmp_path):
+    """--check --diff: the apply's server-side dry runs report what would change and show the
+    differences of everything but Secrets; a new database password is named as a changed
+    Secret, its value (plain or base64) is nowhere in the output, and nothing changes."""
+    objects = all_objects(rendered(local_cluster, "packit", deploy_secrets, tmp_path))
+    before = snapshot(admin, objects)
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    for f in deploy_secrets.iterdir():
+        (secrets / f.name).write_bytes(f.read_bytes())
+    postgres = yaml.safe_load((secrets / "postgres.yml").read_text())
+    postgres["database-password"] = "n3w-pg-passw0rd"
+    (secrets / "postgres.yml").write_text(yaml.safe_dump(postgres))
+    result = make(local_cluster, "deploy", "packit", secrets, "--check --diff -e redis_memory=300Mi")
+    assert result.returncode == 0, result.stdout[-3000:]
+    output = result.stdout + result.stderr
+    assert "Secret/postgres-secret" in output and "Deployment/redis" in output
+    assert "300Mi" in output  # the difference of the redis Deployment
+    for value in ("n3w-pg-passw0rd", base64.b64encode(b"n3w-pg-passw0rd").decode()):
+        assert value not in output
+    assert snapshot(admin, objects) == before
+
+
 def test_partial_deploy_touches_only_its_component(local_cluster, admin, deploy_secrets, tmp_path):
     objects = all_objects(rendered(local_cluster, "packit", deploy_secrets, tmp_path))
     before = snapshot(admin, objects)

@@ -1,6 +1,6 @@
-"""The filters that keep a second apply from fighting OpenShift's image machinery
-(packit.deployment's plugins/filter/openshift_images.py), the registry mirror (pods.py), and the
-claims a deploy never patches (manifests.py).
+"""What keeps a second apply from fighting OpenShift's image machinery
+(packit.deployment's module_utils/live.py, which the apply module uses), the registry mirror (pods.py), and the
+claims a deploy never patches (live.py).
 
 Pure functions, tested offline; the cluster tests prove the effect on the real controllers
 (test_deploy_cluster.py: zero changes on a second run, DeploymentConfig mode included).
@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 
 import pytest
 
 from moduletools import load
 
-images = load("filter", "openshift_images")
+images = load("module_utils", "live")
 pods = load("filter", "pods")
 
 TRIGGER = json.dumps([{"from": {"kind": "ImageStreamTag", "name": "api:dev"},
@@ -50,7 +49,7 @@ def dc(image: str, automatic: bool = True) -> dict:
 
 
 def test_live_triggered_images_replace_the_rendered_ones():
-    live = images.deploy_triggered_images([deployment("reg/api@sha256:1"), cronjob("reg/jobs@sha256:2"),
+    live = images.triggered_images([deployment("reg/api@sha256:1"), cronjob("reg/jobs@sha256:2"),
                                            dc("reg/web@sha256:3"), deployment("reg/other:1", trigger=None)])
     assert live == {
         "Deployment/ns/api": {"spec.template.spec|api": "reg/api@sha256:1"},
@@ -60,7 +59,7 @@ def test_live_triggered_images_replace_the_rendered_ones():
     rendered = [deployment("reg/api:stg"), cronjob("reg/jobs:latest"), dc("reg/web:stg"),
                 {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "api"}}]
     before = copy.deepcopy(rendered)
-    kept = images.deploy_keep_triggered_images(rendered, live, "ns")
+    kept = images.keep_triggered_images(rendered, live, "ns")
     assert rendered == before, "the input is not modified"
     assert kept[0]["spec"]["template"]["spec"]["containers"] == [{"name": "api", "image": "reg/api@sha256:1"},
                                                                  {"name": "sidecar", "image": "nginx:1"}]
@@ -70,15 +69,15 @@ def test_live_triggered_images_replace_the_rendered_ones():
 
 
 def test_new_workloads_and_untriggered_containers_keep_the_rendered_image():
-    live = images.deploy_triggered_images([deployment("reg/api@sha256:1")])
+    live = images.triggered_images([deployment("reg/api@sha256:1")])
     other_namespace = deployment("reg/api:stg")
     other_namespace["metadata"]["namespace"] = "elsewhere"
     untriggered = deployment("reg/api:stg", trigger=None)
-    assert images.deploy_keep_triggered_images([other_namespace, untriggered], live, "ns") == [other_namespace, untriggered]
+    assert images.keep_triggered_images([other_namespace, untriggered], live, "ns") == [other_namespace, untriggered]
     # a blank image (the trigger has not resolved yet) is not kept
-    assert images.deploy_triggered_images([deployment(" ")]) == {}
+    assert images.triggered_images([deployment(" ")]) == {}
     # a malformed annotation is ignored, not an error
-    assert images.deploy_triggered_images([deployment("x", trigger="not json")]) == {}
+    assert images.triggered_images([deployment("x", trigger="not json")]) == {}
 
 
 def stream(scheduled: bool = True, labels: dict | None = None) -> dict:
@@ -112,39 +111,39 @@ def as_live(obj: dict, **server_fields) -> dict:
                                   lambda: dc("reg/web@sha256:3", automatic=False)])
 def test_unchanged_openshift_objects_are_left_out(make):
     obj = make()
-    assert images.deploy_drop_unchanged([obj], [as_live(obj, extra={"defaulted": 1})], "ns") == []
+    assert images.drop_unchanged([obj], [as_live(obj, extra={"defaulted": 1})], "ns") == []
 
 
 def test_changed_or_new_openshift_objects_are_applied():
     obj = stream()
     live = as_live(obj)
     changed = stream(scheduled=False)
-    assert images.deploy_drop_unchanged([changed], [live], "ns") == [changed]
+    assert images.drop_unchanged([changed], [live], "ns") == [changed]
     relabelled = stream(labels={"app": "api", "new": "label"})
-    assert images.deploy_drop_unchanged([relabelled], [live], "ns") == [relabelled]
-    assert images.deploy_drop_unchanged([obj], [], "ns") == [obj], "not live yet"
+    assert images.drop_unchanged([relabelled], [live], "ns") == [relabelled]
+    assert images.drop_unchanged([obj], [], "ns") == [obj], "not live yet"
     drifted = as_live(obj)
     drifted["spec"]["tags"][0]["from"]["name"] = "reg/api:pinned"  # changed by hand on the cluster
-    assert images.deploy_drop_unchanged([obj], [drifted], "ns") == [obj]
+    assert images.drop_unchanged([obj], [drifted], "ns") == [obj]
     no_record = as_live(obj)
     del no_record["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"]
-    assert images.deploy_drop_unchanged([obj], [no_record], "ns") == [obj]
+    assert images.drop_unchanged([obj], [no_record], "ns") == [obj]
     # a key removed from the render is applied (the live object still has it)
     before = dc("reg/web@sha256:3")
     before["spec"]["template"]["spec"]["containers"][0]["resources"] = {"limits": {"cpu": "1"}}
     after = dc("reg/web@sha256:3")
-    assert images.deploy_drop_unchanged([after], [as_live(before)], "ns") == [after]
+    assert images.drop_unchanged([after], [as_live(before)], "ns") == [after]
     # other kinds are always applied
     service = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "api"}, "spec": {}}
-    assert images.deploy_drop_unchanged([service], [as_live(service)], "ns") == [service]
+    assert images.drop_unchanged([service], [as_live(service)], "ns") == [service]
 
 
 def test_a_triggered_image_change_alone_is_not_a_change():
     applied = dc("reg/web@sha256:3")
     live = as_live(applied)
     live["spec"]["template"]["spec"]["containers"][0]["image"] = "reg/web@sha256:4"  # the trigger moved on
-    rendered = dc("reg/web@sha256:4")  # what deploy_keep_triggered_images makes of the render
-    assert images.deploy_drop_unchanged([rendered], [live], "ns") == []
+    rendered = dc("reg/web@sha256:4")  # what keep_triggered_images makes of the render
+    assert images.drop_unchanged([rendered], [live], "ns") == []
 
 
 def test_mirror_images():
@@ -164,12 +163,12 @@ def test_a_workload_whose_trigger_resolved_after_creation_is_left_out():
     applied = deployment("reg/api:stg")
     live = as_live(applied)
     live["spec"]["template"]["spec"]["containers"][0]["image"] = "reg/api@sha256:1"
-    rendered = images.deploy_keep_triggered_images([deployment("reg/api:stg")],
-                                                   images.deploy_triggered_images([live]), "ns")
-    assert images.deploy_drop_unchanged(rendered, [live], "ns") == []
+    rendered = images.keep_triggered_images([deployment("reg/api:stg")],
+                                                   images.triggered_images([live]), "ns")
+    assert images.drop_unchanged(rendered, [live], "ns") == []
     resized = deployment("reg/api:stg")
     resized["spec"]["replicas"] = 3
-    assert images.deploy_drop_unchanged([resized], [live], "ns") == [resized]
+    assert images.drop_unchanged([resized], [live], "ns") == [resized]
 
 
 def test_quantities_and_numbers_in_canonical_form_are_covered():
@@ -192,7 +191,7 @@ def test_existing_claims_are_never_applied_again():
     rendered = [claim("postgres-15", "10Gi"), claim("redis-pvc", "1Gi"), claim("postgres-15", "10Gi", "other"),
                 {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "postgres-15", "namespace": "p"}}]
     live = [claim("postgres-15", "2Gi")]
-    kept = manifests.deploy_drop_live_claims(rendered, live)
+    kept = images.drop_live_claims(rendered, live)
     assert [(o["kind"], o["metadata"]["namespace"], o["metadata"]["name"]) for o in kept] == [
         ("PersistentVolumeClaim", "p", "redis-pvc"), ("PersistentVolumeClaim", "other", "postgres-15"),
         ("Service", "p", "postgres-15")]
@@ -201,7 +200,7 @@ def test_existing_claims_are_never_applied_again():
 def test_claim_size_drift_is_reported_per_claim():
     rendered = [claim("postgres-15", "10Gi"), claim("redis-pvc", "1Gi"), claim("new", "1Gi")]
     live = [claim("postgres-15", "2Gi"), claim("redis-pvc", "1Gi")]
-    assert manifests.deploy_claim_drift(rendered, live) == [
+    assert images.claim_drift(rendered, live) == [
         "claim postgres-15 in p keeps 2Gi (the vars ask for 10Gi): deploy never changes an existing claim; "
         "resize it yourself where the storage class allows"]
 

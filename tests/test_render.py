@@ -20,6 +20,7 @@ from deploytools import (
     SECRET_FILES,
     SERVICES,
     all_objects,
+    failure_line,
     read_manifests,
     ref,
     run_make,
@@ -347,3 +348,29 @@ def test_readme_documents_every_variable():
     files = [REPO / "roles/config/defaults/main.yml", *sorted((REPO / "roles/deploy/defaults/main").glob("*.yml"))]
     missing = [k for f in files for k in yaml.safe_load(f.read_text()) if f"`{k}`" not in readme]
     assert missing == []
+
+
+def test_render_all_writes_each_set_as_make_render_does(renderer, tmp_path, secrets_dir):
+    """make render-all renders the six service x deployment sets in one run (inventory/render-all.yml,
+    a host per set): each set's files equal those of its own make render; a set without its
+    secret files fails the run, naming the file, and the others are still written."""
+    root = tmp_path / "secrets"
+    for service in SERVICES:
+        (root / service).mkdir(parents=True)
+        for deployment in DEPLOYMENTS:
+            (root / service / deployment).symlink_to(secrets_dir)
+    out = tmp_path / "out"
+    result = run_make("render-all", RENDER_ALL_DIR=str(out), SECRETS_ROOT=str(root))
+    assert result.returncode == 0, failure_line(result)
+    assert sorted(p.name for p in out.iterdir()) == sorted(f"{s}-{d}" for s in SERVICES for d in DEPLOYMENTS)
+    for service in SERVICES:
+        for deployment in DEPLOYMENTS:
+            assert read_manifests(out / f"{service}-{deployment}") == renderer.render(service, deployment), \
+                f"{service}-{deployment}"
+    (root / "stream" / "prod").unlink()
+    partial = tmp_path / "partial"
+    result = run_make("render-all", RENDER_ALL_DIR=str(partial), SECRETS_ROOT=str(root))
+    assert result.returncode != 0
+    assert f"{root}/stream/prod/" in failure_line(result) and "is missing" in failure_line(result)
+    assert not (partial / "stream-prod").exists()
+    assert (partial / "stream-stg").is_dir() and (partial / "packit-prod").is_dir()

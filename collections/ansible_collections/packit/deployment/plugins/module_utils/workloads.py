@@ -19,6 +19,8 @@ WORKLOAD_KINDS = (
     ("apps/v1", "StatefulSet"),
     ("apps.openshift.io/v1", "DeploymentConfig"),
 )
+# What a workload's revisions are kept in (replica_sets, controller_revisions, dc_deployments).
+ROLLOUT_KINDS = (("apps/v1", "ReplicaSet"), ("apps/v1", "ControllerRevision"), ("v1", "ReplicationController"))
 
 
 def list_workloads(client, namespace: str, selector: str = "") -> list[dict[str, Any]]:
@@ -184,20 +186,25 @@ def dc_template_of(rc: dict[str, Any]) -> dict[str, Any]:
     return template
 
 
-def last_rollout(client, obj: dict[str, Any]) -> str:
+def last_rollout(obj: dict[str, Any], listed: dict[str, list[dict[str, Any]]]) -> str:
+    """When the workload's current revision was made, found among the ReplicaSets,
+    ControllerRevisions and ReplicationControllers of its namespace (`listed`, by kind: one
+    list of each for all workloads); its own creation when none is found."""
     kind = obj["kind"]
     if kind == "Deployment":
         current = revision_of(obj, REVISION_ANNOTATION)
-        for rs in replica_sets(client, obj):
+        for rs in owned_by(listed.get("ReplicaSet") or [], obj):
             if revision_of(rs, REVISION_ANNOTATION) == current:
                 return rs["metadata"].get("creationTimestamp") or ""
     elif kind == "StatefulSet":
         update = (obj.get("status") or {}).get("updateRevision")
-        for cr in controller_revisions(client, obj):
+        for cr in owned_by(listed.get("ControllerRevision") or [], obj):
             if cr["metadata"]["name"] == update:
                 return cr["metadata"].get("creationTimestamp") or ""
     else:
-        rcs = dc_deployments(client, obj)
+        rcs = sorted((rc for rc in listed.get("ReplicationController") or []
+                      if (rc["metadata"].get("labels") or {}).get(DC_NAME_LABEL) == obj["metadata"]["name"]),
+                     key=lambda rc: revision_of(rc, DC_VERSION_ANNOTATION))
         if rcs:
             return rcs[-1]["metadata"].get("creationTimestamp") or ""
     return obj["metadata"].get("creationTimestamp") or ""

@@ -53,77 +53,14 @@ checked:
   returned: success
 """
 
-from ansible_collections.packit.deployment.plugins.module_utils.k8s import ConnectError, K8sError, connect, reason, run
-
-try:
-    import urllib3
-    from kubernetes import client
-    from kubernetes.client.rest import ApiException
-    from kubernetes.dynamic.exceptions import ResourceNotFoundError
-except ImportError:  # reported by run() through missing_required_lib
-    pass
-
-
-def unreachable(where: str, exc: Exception, hint: str) -> K8sError:
-    if getattr(exc, "status", 0) == 401:
-        return K8sError(f"the API server at {where} rejected the token (401 Unauthorized): check api_key in {hint}")
-    return K8sError(f"cannot reach the API server at {where}: {reason(exc)} (check host in {hint}, or start the cluster)")
+from ansible_collections.packit.deployment.plugins.module_utils.access import connect_as, review_access
+from ansible_collections.packit.deployment.plugins.module_utils.k8s import run
 
 
 def review(module, _client) -> dict:
     p = module.params
-    hint = p["settings_hint"]
-    try:
-        dyn = connect(p)
-    except ConnectError as exc:
-        raise unreachable(exc.where, exc.cause, hint) from exc
-    api = dyn.client
-    where = api.configuration.host
-    try:
-        answer = client.AuthenticationV1Api(api).create_self_subject_review(client.V1SelfSubjectReview())
-        user = answer.status.user_info.username
-    except ApiException as exc:
-        if exc.status == 401:
-            raise unreachable(where, exc, hint) from exc
-        user = "(unknown user)"
-    except urllib3.exceptions.HTTPError as exc:
-        raise unreachable(where, exc, hint) from exc
-
-    authz = client.AuthorizationV1Api(api)
-    wanted: dict[tuple, None] = {}
-    for obj in p["objects"]:
-        wanted[(obj.get("apiVersion", ""), obj.get("kind", ""), obj.get("namespace") or "")] = None
-
-    missing_api: list[str] = []
-    denied: list[str] = []
-    checked = 0
-    for api_version, kind, namespace in wanted:
-        try:
-            res = dyn.resources.get(api_version=api_version, kind=kind)
-        except ResourceNotFoundError:
-            missing_api.append(f"{kind} ({api_version})")
-            continue
-        group = res.group or ""
-        plural = f"{res.name}.{group}" if group else res.name
-        ns = namespace if res.namespaced else ""
-        for verb in p["verbs"]:
-            checked += 1
-            body = client.V1SelfSubjectAccessReview(
-                spec=client.V1SelfSubjectAccessReviewSpec(
-                    resource_attributes=client.V1ResourceAttributes(
-                        group=group, resource=res.name, verb=verb, namespace=ns or None
-                    )
-                )
-            )
-            result = authz.create_self_subject_access_review(body)
-            if not result.status.allowed:
-                denied.append(f"{verb} {plural}" + (f" in namespace {ns}" if ns else " (cluster-wide)"))
-    if missing_api:
-        raise K8sError(f"the cluster at {where} does not serve: {', '.join(missing_api)}")
-    if denied:
-        raise K8sError(f"{user} is not allowed to {'; '.join(denied)}: grant these permissions (e.g. the admin role "
-                       "in the namespace) or use another api_key", user=user)
-    return {"changed": False, "user": user, "checked": checked}
+    dyn = connect_as(p, p["settings_hint"])
+    return dict(review_access(dyn, p["objects"], p["verbs"], p["settings_hint"]), changed=False)
 
 
 def main() -> None:

@@ -41,49 +41,13 @@ not_ready: {description: Workloads that are not (kind/name)., type: list, elemen
 waited: {description: Seconds waited., type: float, returned: always}
 """
 
-import time
-
-from ansible_collections.packit.deployment.plugins.module_utils.k8s import K8sError, api_message, run, status_of
-from ansible_collections.packit.deployment.plugins.module_utils.workloads import rolled_out
-
-try:
-    import urllib3
-    from kubernetes.client.rest import ApiException
-except ImportError:  # reported by run() through missing_required_lib
-    pass
+from ansible_collections.packit.deployment.plugins.module_utils.k8s import run
+from ansible_collections.packit.deployment.plugins.module_utils.rollout import wait_rolled_out
 
 
 def wait(module, dyn) -> dict:
     p = module.params
-    started = time.monotonic()
-    pending = {f"{w['kind']}/{w['name']}": w for w in p["workloads"]}
-    ready: list[str] = []
-    try:
-        while True:
-            for label, w in list(pending.items()):
-                resource = dyn.resources.get(api_version=w["apiVersion"], kind=w["kind"])
-                try:
-                    obj = resource.get(name=w["name"], namespace=w.get("namespace") or None).to_dict()
-                except ApiException as exc:
-                    if status_of(exc) != 404:
-                        raise
-                    continue
-                if rolled_out(obj):
-                    ready.append(label)
-                    del pending[label]
-            if not pending or time.monotonic() - started >= p["timeout"]:
-                break
-            time.sleep(p["sleep"])
-    except ApiException as exc:
-        raise K8sError(f"reading the workloads failed: HTTP {exc.status} {exc.reason}") from exc
-    except urllib3.exceptions.HTTPError as exc:
-        raise K8sError(f"lost the API server while waiting: {api_message(exc)}") from exc
-    waited = round(time.monotonic() - started, 1)
-    if pending:
-        names = ", ".join(label.split("/", 1)[1] for label in pending)
-        raise K8sError(f"not ready after {p['timeout']}s: {names} (inspect with make check; raise "
-                       "deploy_wait_timeout for slow clusters)", ready=ready, not_ready=list(pending), waited=waited)
-    return {"changed": False, "ready": ready, "not_ready": [], "waited": waited}
+    return dict(wait_rolled_out(dyn, p["workloads"], p["timeout"], p["sleep"]), changed=False)
 
 
 def main() -> None:

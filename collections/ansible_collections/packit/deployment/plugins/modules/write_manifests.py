@@ -19,6 +19,8 @@ options:
 notes:
   - One task for all files instead of a copy loop (one module run per file); files are replaced
     atomically.
+  - An action of the same name runs it on the controller, where the directory is (no module
+    process).
 """
 
 EXAMPLES = r"""
@@ -35,61 +37,18 @@ written: {description: Files written or changed., type: list, elements: str, ret
 removed: {description: Files removed by prune., type: list, elements: str, returned: always}
 """
 
-import os
-import tempfile
-
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.packit.deployment.plugins.module_utils.files import ARGUMENT_SPEC, write_files
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec=dict(
-            path=dict(type="path", required=True),
-            files=dict(type="dict", required=True),
-            mode=dict(type="str", default="0644"),
-            dir_mode=dict(type="str", default="0755"),
-            prune=dict(type="bool", default=False),
-        ),
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     p = module.params
-    mode = int(p["mode"], 8)
-    path = p["path"]
-    written: list[str] = []
-    removed: list[str] = []
-    if not os.path.isdir(path):
-        if not module.check_mode:
-            os.makedirs(path, mode=int(p["dir_mode"], 8))
-    for name, content in sorted(p["files"].items()):
-        if "/" in name or name.startswith("."):
-            module.fail_json(msg=f"write_manifests: bad file name {name!r}")
-        target = os.path.join(path, name)
-        data = str(content).encode()
-        same = False
-        if os.path.isfile(target):
-            with open(target, "rb") as handle:
-                same = handle.read() == data
-            same = same and (os.stat(target).st_mode & 0o7777) == mode
-        if same:
-            continue
-        written.append(name)
-        if module.check_mode:
-            continue
-        fd, tmp = tempfile.mkstemp(dir=path, prefix=".tmp-")
-        try:
-            os.fchmod(fd, mode)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(tmp, target)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-    if p["prune"] and os.path.isdir(path):
-        for name in sorted(os.listdir(path)):
-            if name.endswith(".yml") and name not in p["files"]:
-                removed.append(name)
-                if not module.check_mode:
-                    os.unlink(os.path.join(path, name))
+    try:
+        written, removed = write_files(p["path"], p["files"], int(p["mode"], 8), int(p["dir_mode"], 8),
+                                       p["prune"], module.check_mode)
+    except ValueError as err:
+        module.fail_json(msg=str(err))
     module.exit_json(changed=bool(written or removed), written=written, removed=removed)
 
 

@@ -1,4 +1,5 @@
-"""Filters for what OpenShift's image machinery owns, so that a second apply changes nothing.
+"""What the apply leaves to the cluster, so that a second apply changes nothing: what OpenShift's
+image machinery owns, and existing claims (modules/apply.py).
 
 Image triggers: once a workload follows an ImageStreamTag (the image.openshift.io/triggers annotation, or
 an ImageChange trigger of a DeploymentConfig), the trigger controller writes the image the
@@ -12,7 +13,7 @@ one that changes nothing (for a DeploymentConfig with a new generation), and add
 its own (a tag's generation, a trigger's namespace). And a workload created with the
 registry reference gets the digest from its trigger, so the next apply would rewrite its
 last-applied record. An apply that would change nothing is therefore left out
-(deploy_drop_unchanged).
+(drop_unchanged).
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ def _key(obj: dict[str, Any]) -> str:
     return f"{obj.get('kind')}/{meta.get('namespace', '')}/{meta.get('name')}"
 
 
-def deploy_triggered_images(live: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
+def triggered_images(live: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
     """kind/namespace/name -> {path|container: image} of the live workloads' triggered containers."""
     found: dict[str, dict[str, str]] = {}
     for obj in live or []:
@@ -81,7 +82,7 @@ def deploy_triggered_images(live: list[dict[str, Any]]) -> dict[str, dict[str, s
     return found
 
 
-def deploy_keep_triggered_images(objects: list[dict[str, Any]], live: dict[str, dict[str, str]],
+def keep_triggered_images(objects: list[dict[str, Any]], live: dict[str, dict[str, str]],
                                  namespace: str = "") -> list[dict[str, Any]]:
     """The objects, with each container that a trigger manages set to the image it has live."""
     kept = []
@@ -145,7 +146,7 @@ def _without_triggered_images(obj: dict[str, Any]) -> dict[str, Any]:
     return obj
 
 
-def deploy_drop_unchanged(objects: list[dict[str, Any]], live: list[dict[str, Any]],
+def drop_unchanged(objects: list[dict[str, Any]], live: list[dict[str, Any]],
                           namespace: str = "") -> list[dict[str, Any]]:
     """The objects without the ImageStreams and workloads that need no apply: what was applied
     last time is what is rendered now (images a trigger manages aside), and the live object
@@ -173,10 +174,37 @@ def deploy_drop_unchanged(objects: list[dict[str, Any]], live: list[dict[str, An
     return kept
 
 
-class FilterModule:
-    def filters(self) -> dict:
-        return {
-            "triggered_images": deploy_triggered_images,
-            "keep_triggered_images": deploy_keep_triggered_images,
-            "drop_unchanged": deploy_drop_unchanged,
-        }
+def _claim_key(obj: dict) -> tuple:
+    meta = obj.get("metadata") or {}
+    return meta.get("namespace", ""), meta.get("name", "")
+
+
+def _claim_size(claim: dict) -> Any:
+    return (((claim.get("spec") or {}).get("resources") or {}).get("requests") or {}).get("storage")
+
+
+def drop_live_claims(objects: list[dict[str, Any]], live: list[dict[str, Any]]) -> list[dict]:
+    """The objects without the PersistentVolumeClaims that exist: a claim is created once and
+    never patched (its spec is immutable but for a size that only grows where the storage
+    class allows it, and a claim taken over from another deployment has that one's sizes)."""
+    have = {_claim_key(c) for c in _objects(live)}
+    return [o for o in _objects(objects) if o.get("kind") != "PersistentVolumeClaim" or _claim_key(o) not in have]
+
+
+def claim_drift(objects: list[dict[str, Any]], live: list[dict[str, Any]]) -> list[str]:
+    """One line per existing claim whose size differs from the rendered one."""
+    have = {_claim_key(c): c for c in _objects(live)}
+    lines = []
+    for obj in _objects(objects):
+        claim = have.get(_claim_key(obj)) if obj.get("kind") == "PersistentVolumeClaim" else None
+        if claim is None:
+            continue
+        if str(_claim_size(obj)) != str(_claim_size(claim)):
+            namespace, name = _claim_key(obj)
+            lines.append(f"claim {name} in {namespace} keeps {_claim_size(claim)} (the vars ask for {_claim_size(obj)}): "
+                         "deploy never changes an existing claim; resize it yourself where the storage class allows")
+    return lines
+
+
+def _objects(objects: Any) -> list[dict[str, Any]]:
+    return [o for o in (objects or []) if isinstance(o, dict) and o]

@@ -1,0 +1,54 @@
+"""Plain-Python helpers over rendered manifests (lists of Kubernetes objects), shared by the
+filters and the render action."""
+
+from __future__ import annotations
+
+from typing import Any
+
+REDACTED = "PHJlZGFjdGVkPg=="  # base64 of "<redacted>"
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DeploymentConfig")
+
+
+def docs(objects: Any) -> list[dict]:
+    return [o for o in (objects or []) if isinstance(o, dict) and o]
+
+
+def refs(objects: Any) -> list[dict]:
+    """Identity of each object: apiVersion, kind, namespace, name (no content)."""
+    return [
+        {
+            "apiVersion": o.get("apiVersion", ""),
+            "kind": o.get("kind", ""),
+            "namespace": (o.get("metadata") or {}).get("namespace", ""),
+            "name": (o.get("metadata") or {}).get("name", ""),
+        }
+        for o in docs(objects)
+    ]
+
+
+def redact(objects: Any) -> list[dict]:
+    """Copies of the objects with every Secret value replaced by a marker."""
+    out = []
+    for o in docs(objects):
+        if o.get("kind") == "Secret":
+            o = plain(o)  # a plain copy: deepcopy of Ansible's tagged containers is slow
+            o["data"] = {k: REDACTED for k in (o.get("data") or {})}
+            if "stringData" in o:
+                o["stringData"] = {k: "<redacted>" for k in o["stringData"]}
+        out.append(o)
+    return out
+
+
+def plain(value: Any) -> Any:
+    """Strip Ansible's tagged/lazy containers down to plain Python types."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    return str(value)

@@ -1,0 +1,268 @@
+#!/usr/bin/python
+"""Apply the rendered objects of a run with one client: live reads, what to leave out, then
+client-side apply in dependency phases, the requests of a phase in parallel."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: apply
+short_description: Apply a deploy's rendered objects in one run, as kubectl apply does
+description:
+  - Reads, with one client and in parallel, the live workloads, image streams and claims of the
+    instance (label C(selector)) that the objects name.
+  - Leaves out what the cluster owns, so that a second run changes nothing
+    (module_utils/live.py) - the image a trigger set on a container, a claim that exists (it is
+    created once and never patched; a size that differs is reported in C(drift)), and an
+    ImageStream or workload whose last apply equals the render.
+  - Applies the rest client-side (the last-applied annotation and three-way merge of
+    kubernetes.core.k8s C(apply=true), so the same objects end in the same state) in phases -
+    Namespaces; then accounts, Roles, Secrets, ConfigMaps, claims, Services, ImageStreams and
+    the rest; then bindings; then the workloads. The requests of one phase go in parallel; a
+    failure stops before the next phase.
+  - In check mode, sends each write as a server-side dry run (as kubernetes.core.k8s does), so
+    the server validates it and nothing changes. In diff mode, returns the difference of each
+    changed object but Secrets in C(differences).
+options:
+  objects:
+    description: The objects to apply (no Secrets), in apply order.
+    type: list
+    elements: dict
+    default: []
+  secrets:
+    description:
+      - The Secrets to apply. Give the task C(no_log); a failure's message has the Secret's values
+        taken out, so that it can be shown.
+    type: list
+    elements: dict
+    default: []
+  namespace:
+    description: The project; objects without a namespace of a namespaced kind go there.
+    type: str
+    required: true
+  selector:
+    description: Label selector of the instance's live objects (app.kubernetes.io/instance=...).
+    type: str
+    required: true
+  parallel:
+    description: Requests at a time within a phase.
+    type: int
+    default: 8
+  wait:
+    description:
+      - After the apply, wait until each of C(workloads) (dicts with apiVersion, kind, name,
+        namespace) is rolled out and ready, against one deadline of C(timeout) seconds (as
+        M(packit.deployment.rollout_wait)); fails naming those that are not. Not in check mode.
+    type: dict
+  status:
+    description:
+      - With C(service) and C(deployment), return the status table of that deployment's workloads
+        in C(namespace) after the apply (and the wait), as M(packit.deployment.workload_status).
+        Not in check mode.
+    type: dict
+extends_documentation_fragment: [kubernetes.core.k8s_auth_options]
+notes:
+  - One module run and one client for all objects of a deploy, where C(kubernetes.core.k8s) with
+    a list applies one object after another, and its live reads need a C(k8s_info) run per kind;
+    the apply itself is kubernetes.core's (module_utils/apply.py). The wait and the status
+    table come from the same run, as each module run costs a Python start, the client's
+    imports and the module's packaging (about a second).
+"""
+
+EXAMPLES = r"""
+- name: Apply the objects of the run
+  packit.deployment.apply:
+    objects: "{{ rendered_objects }}"
+    secrets: "{{ rendered_secrets }}"
+    namespace: packit-dev
+    selector: app.kubernetes.io/instance=packit-dev
+  register: applied
+  no_log: true
+"""
+
+RETURN = r"""
+changes:
+  description: Kind/name of each object that was (or in check mode would be) created or changed, in apply order.
+  type: list
+  elements: str
+  returned: always
+differences:
+  description: (diff mode) Per changed object but Secrets, its kind/name and the fields before and after.
+  type: list
+  elements: dict
+  returned: always
+drift:
+  description: One line per existing claim whose size differs from the rendered one.
+  type: list
+  elements: str
+  returned: always
+sent:
+  description: How many objects were sent to the API (the others were left out as unchanged or owned by the cluster).
+  type: int
+  returned: always
+ready: {description: The workloads that are rolled out (kind/name)., type: list, elements: str, returned: with wait}
+waited: {description: Seconds waited., type: float, returned: with wait}
+status:
+  description: The status table (rows, lines, not_ready, healthy) as workload_status returns it.
+  type: dict
+  returned: with status, not in check mode
+"""
+
+import base64
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from ansible_collections.packit.deployment.plugins.module_utils.k8s import K8sError, api_message, list_objects, resource, run
+from ansible_collections.packit.deployment.plugins.module_utils.live import (
+    SKIP_KINDS, claim_drift, drop_live_claims, drop_unchanged, keep_triggered_images, triggered_images)
+from ansible_collections.packit.deployment.plugins.module_utils.rollout import wait_rolled_out
+from ansible_collections.packit.deployment.plugins.module_utils.status import status_table
+
+try:
+    from ansible_collections.kubernetes.core.plugins.module_utils.apply import apply_object
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.service import diff_objects
+    from kubernetes.dynamic.exceptions import DynamicApiError
+except ImportError:  # reported by run() through missing_required_lib
+    pass
+
+ARGUMENT_SPEC = {
+    "objects": {"type": "list", "elements": "dict", "default": []},
+    # Not no_log here: Ansible would then hide every string of the Secrets (their names and
+    # namespaces too) in every message. The task runs under no_log, and a failure message
+    # has the Secret's values taken out (censored()), so that a rescue can show it.
+    "secrets": {"type": "list", "elements": "dict", "default": [], "no_log": False},
+    "namespace": {"type": "str", "required": True},
+    "selector": {"type": "str", "required": True},
+    "parallel": {"type": "int", "default": 8},
+    "wait": {"type": "dict"},
+    "status": {"type": "dict"},
+}
+
+# Apply order between kinds; kinds not named here go with phase 1.
+PHASES = {"Namespace": 0, "RoleBinding": 2, "ClusterRoleBinding": 2,
+          "Deployment": 3, "StatefulSet": 3, "DeploymentConfig": 3, "DaemonSet": 3, "CronJob": 3, "Job": 3}
+
+
+def phases(objects: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """The objects grouped by phase, each group in the order given."""
+    groups: dict[int, list[dict[str, Any]]] = {}
+    for obj in objects:
+        groups.setdefault(PHASES.get(obj.get("kind", ""), 1), []).append(obj)
+    return [groups[p] for p in sorted(groups)]
+
+
+def label(obj: dict[str, Any]) -> str:
+    return f"{obj.get('kind')}/{(obj.get('metadata') or {}).get('name')}"
+
+
+def live_kinds(objects: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(apiVersion, kind) of each kind whose live objects the apply compares with."""
+    seen: dict[str, str] = {}
+    for obj in objects:
+        if obj.get("kind") in SKIP_KINDS:
+            seen.setdefault(obj["kind"], obj.get("apiVersion", ""))
+    return [(api, kind) for kind, api in seen.items()]
+
+
+def apply_one(client, obj: dict[str, Any], check_mode: bool, diff: bool) -> tuple[bool, dict[str, Any] | None]:
+    """Apply one object as kubernetes.core.k8s apply=true does (in check mode as a server-side
+    dry run): (changed, the difference when asked for and the object is not a Secret)."""
+    res = resource(client, obj["apiVersion"], obj["kind"])
+    meta = obj["metadata"]
+    dry = {"dry_run": "All"} if check_mode else {}
+    show = diff and obj["kind"] != "Secret"
+    try:
+        existing, desired = apply_object(res, obj)
+        if existing is None:
+            after = res.create(body=desired, namespace=meta.get("namespace"), **dry).to_dict()
+            return True, ({"object": label(obj), "before": {}, "after": after} if show else None)
+        if existing == desired:
+            return False, None
+        after = res.patch(body=desired, name=meta["name"], namespace=meta.get("namespace"),
+                          content_type="application/merge-patch+json", **dry).to_dict()
+        same, difference = diff_objects(existing, after)
+        return not same, (dict(difference, object=label(obj)) if show and not same else None)
+    except DynamicApiError as exc:
+        where = f" in {meta['namespace']}" if meta.get("namespace") else ""
+        raise K8sError(f"{obj['kind']} {meta['name']}{where} was not applied: {censored(api_message(exc), obj)}") from exc
+
+
+def censored(message: str, obj: dict[str, Any]) -> str:
+    """The message without any value of the object if it is a Secret (as given and decoded)."""
+    if obj.get("kind") != "Secret":
+        return message
+    values = [str(v) for v in (obj.get("stringData") or {}).values()]
+    for value in (obj.get("data") or {}).values():
+        values.append(str(value))
+        try:
+            values.append(base64.b64decode(str(value), validate=True).decode())
+        except (ValueError, UnicodeDecodeError):
+            pass
+    for value in sorted((v for v in values if v), key=len, reverse=True):
+        message = message.replace(value, "********")
+    return message
+
+
+def action(module, client) -> dict[str, Any]:
+    p = module.params
+    namespace, selector = p["namespace"], p["selector"]
+    objects = [dict(o, metadata=dict(o.get("metadata") or {})) for o in p["objects"]]
+    secrets = list(p["secrets"])
+    for obj in objects + secrets:
+        if not obj.get("apiVersion") or not obj.get("kind") or not obj["metadata"].get("name"):
+            raise K8sError(f"apply: an object without apiVersion, kind or metadata.name: {label(obj)}")
+    # Resolve every kind once, before the threads: discovery is not shared safely between them.
+    for obj in objects + secrets:
+        resource(client, obj["apiVersion"], obj["kind"])
+    claim_namespaces = sorted({o["metadata"].get("namespace") or namespace
+                               for o in objects if o["kind"] == "PersistentVolumeClaim"})
+    reads = [(api, kind, namespace) for api, kind in live_kinds(objects)] + \
+        [("v1", "PersistentVolumeClaim", ns) for ns in claim_namespaces]
+    with ThreadPoolExecutor(max_workers=max(1, p["parallel"])) as pool:
+        found = list(pool.map(lambda read: list_objects(client, *read, selector), reads))
+        live = [o for (_, kind, _), items in zip(reads, found) if kind != "PersistentVolumeClaim" for o in items]
+        claims = [o for (_, kind, _), items in zip(reads, found) if kind == "PersistentVolumeClaim" for o in items]
+        to_apply = drop_unchanged(
+            drop_live_claims(keep_triggered_images(objects, triggered_images(live), namespace), claims),
+            live, namespace)
+        ordered = secrets + to_apply
+        changed: set[int] = set()
+        diffs: dict[int, dict[str, Any]] = {}
+        for group in phases(ordered):
+            results = list(pool.map(lambda obj: apply_one(client, obj, module.check_mode, module._diff), group))
+            changed.update(id(obj) for obj, (did, _) in zip(group, results) if did)
+            diffs.update((id(obj), difference) for obj, (_, difference) in zip(group, results) if difference)
+    changes = [label(obj) for obj in ordered if id(obj) in changed]
+    result = {"changed": bool(changes), "changes": changes, "drift": claim_drift(objects, claims), "sent": len(ordered),
+              "differences": [diffs[id(obj)] for obj in ordered if id(obj) in diffs]}
+    if module.check_mode:
+        return result
+    workloads = (p["wait"] or {}).get("workloads") or []
+    timeout = int((p["wait"] or {}).get("timeout", 600))
+    started = time.monotonic()
+    try:
+        if workloads:
+            result.update(wait_rolled_out(client, workloads, timeout))
+        if p["status"]:
+            result["status"] = status_table(client, namespace, p["status"]["service"], p["status"]["deployment"])
+            # A workload of the run can start another rollout just after the wait: the image
+            # trigger of a stream whose source the apply changed fires once the stream has
+            # imported. Wait for those too, within the same deadline, and read the table again.
+            late = [w for w in workloads if w["name"] in result["status"]["not_ready"]]
+            if late:
+                left = max(1, int(timeout - (time.monotonic() - started)))
+                wait_rolled_out(client, late, left)
+                result["waited"] = round(time.monotonic() - started, 1)
+                result["status"] = status_table(client, namespace, p["status"]["service"], p["status"]["deployment"])
+    except K8sError as exc:  # what was applied is part of the answer
+        exc.result.update(result)
+        raise
+    return result
+
+
+def main() -> None:
+    run(ARGUMENT_SPEC, action)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+"""Documentation of the render action (plugins/action/render.py); it runs on the controller."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: render
+short_description: Render the templates of some components into Kubernetes objects
+description:
+  - Renders C(<template_dir>/<component>.yml.j2) of each component, in the order given, with
+    Ansible's templar over the task's variables plus C(component), and parses each result as a
+    YAML stream of objects.
+  - An action that runs on the controller, where the templates, the vars files and the secret
+    files are; each template is rendered once per task.
+options:
+  components: {description: The components to render (their templates' names)., type: list, elements: str, required: true}
+  template_dir: {description: The directory of the templates (openshift/)., type: path, required: true}
+  redact_secrets:
+    description: Replace every Secret value in C(objects) by a marker (the real ones are in C(secrets)).
+    type: bool
+    default: true
+  return_secrets:
+    description: Return C(secrets). Without, a failure can be shown without no_log.
+    type: bool
+    default: true
+notes:
+  - The template lookup in a loop renders the same, but deep-copies every variable of the play
+    for each template; on the packit stack that copy took most of the render time.
+  - Give the task C(no_log) when it returns C(secrets), or when C(redact_secrets) is false.
+"""
+
+EXAMPLES = r"""
+- name: Render the selected components (the Secrets are in the result)
+  packit.deployment.render:
+    components: [secrets, redis, packit-service]
+    template_dir: "{{ playbook_dir | dirname }}/openshift"
+  register: rendered
+  no_log: true
+"""
+
+RETURN = r"""
+objects:
+  description: Component to its objects, in the order given; Secret values redacted unless redact_secrets is false.
+  type: dict
+  returned: success
+secrets:
+  description: Component to its Secrets, with the real values.
+  type: dict
+  returned: success and return_secrets
+plan:
+  description: Component to the identity (apiVersion, kind, namespace, name) of each of its objects.
+  type: dict
+  returned: success
+workloads:
+  description: The identity of every Deployment, StatefulSet and DeploymentConfig rendered, in order.
+  type: list
+  elements: dict
+  returned: success
+"""
