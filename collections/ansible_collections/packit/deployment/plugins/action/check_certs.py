@@ -6,25 +6,19 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from ansible.plugins.action import ActionBase
-
 from ansible_collections.packit.deployment.plugins.module_utils.certs import InputError, Report, check_directory
+from ansible_collections.packit.deployment.plugins.plugin_utils.controller import ControllerAction
 
-ARGUMENT_SPEC = {"path": {"type": "path", "required": True}, "days": {"type": "int", "default": 0}}
 
+class ActionModule(ControllerAction):
+    ARGUMENT_SPEC = {"path": {"type": "path", "required": True}, "days": {"type": "int", "default": 0}}
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
-
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+    def act(self, args, task_vars):
         try:
             report = check_directory(Path(args["path"]), args["days"], dt.datetime.now(dt.timezone.utc))
         except InputError as err:  # unreadable files, half a pair: the same one line
             report = Report(problems=[str(err)])
-        result.update(changed=False, lines=report.lines, problems=report.problems)
+        result = {"changed": False, "lines": report.lines, "problems": report.problems}
         if report.problems:
             result.update(failed=True, msg=report.problems[0])
         return result

@@ -6,23 +6,19 @@ from __future__ import annotations
 from pathlib import Path
 
 from ansible.errors import AnsibleActionFail
-from ansible.plugins.action import ActionBase
 
 from ansible_collections.packit.deployment.plugins.module_utils.varsfile import ARGUMENT_SPEC, HAS_YAML, check
+from ansible_collections.packit.deployment.plugins.plugin_utils.controller import ControllerAction
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
+class ActionModule(ControllerAction):
+    ARGUMENT_SPEC = ARGUMENT_SPEC
 
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+    def act(self, args, task_vars):
         if not HAS_YAML:
             raise AnsibleActionFail("PyYAML is missing")
         path = Path(args["path"])
         names, error = check(path, args["display"] or str(path), Path(args["roles_dir"]))
         if error:
             raise AnsibleActionFail(error)
-        result.update(changed=False, names=names)
-        return result
+        return {"changed": False, "names": names}

@@ -4,22 +4,18 @@ directory is; the documentation is in plugins/modules/write_manifests.py."""
 from __future__ import annotations
 
 from ansible.errors import AnsibleActionFail
-from ansible.plugins.action import ActionBase
 
 from ansible_collections.packit.deployment.plugins.module_utils.files import ARGUMENT_SPEC, write_files
+from ansible_collections.packit.deployment.plugins.plugin_utils.controller import ControllerAction
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
+class ActionModule(ControllerAction):
+    ARGUMENT_SPEC = ARGUMENT_SPEC
 
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+    def act(self, args, task_vars):
         try:
             written, removed = write_files(args["path"], args["files"], int(args["mode"], 8),
                                            int(args["dir_mode"], 8), args["prune"], bool(self._play_context.check_mode))
         except ValueError as err:
             raise AnsibleActionFail(str(err)) from err
-        result.update(changed=bool(written or removed), written=written, removed=removed)
-        return result
+        return {"changed": bool(written or removed), "written": written, "removed": removed}

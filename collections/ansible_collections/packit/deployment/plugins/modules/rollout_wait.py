@@ -24,6 +24,8 @@ notes:
   - kubernetes.core.k8s waits per object with its own timeout and knows no DeploymentConfig;
     this module waits for all of them against one deadline, with the collection's one
     definition of rolled out (module_utils/workloads.py), the one the status table shows.
+  - The deploy waits within its M(packit.deployment.apply) run (the same module_utils/rollout.py);
+    this module is the wait on its own, for plays that apply by other means.
 """
 
 EXAMPLES = r"""

@@ -18,8 +18,8 @@ options:
   deployment: {description: dev, stg or prod., type: str, required: true}
 extends_documentation_fragment: [kubernetes.core.k8s_auth_options]
 notes:
-  - Healthy means rolled out as the deploy's wait (M(packit.deployment.rollout_wait)) means it,
-    one definition in module_utils/workloads.py. kubernetes.core.k8s_info could read the same
+  - Healthy means rolled out as the deploy's wait (M(packit.deployment.apply),
+    M(packit.deployment.rollout_wait)) means it, one definition in module_utils/workloads.py. kubernetes.core.k8s_info could read the same
     objects but would leave the comparison of running and stream images to templating.
 """
 
