@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import pwd
 import socket
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -96,8 +97,13 @@ class Server:
         self.admin(f"CREATE DATABASE {DATABASE} OWNER {USER}")
 
     def stop(self) -> None:
+        """Fast shutdown (SIGINT to the postmaster itself): runuser answers a SIGTERM by passing
+        it on and waiting 2 s before it kills, so every stop took 2 s."""
         if self.process and self.process.poll() is None:
-            self.process.terminate()
+            try:
+                os.kill(int((self.data / "postmaster.pid").read_text().split()[0]), signal.SIGINT)
+            except (OSError, ValueError, IndexError):
+                self.process.terminate()
             self.process.wait(timeout=30)
 
     def admin(self, sql: str) -> str:

@@ -4,7 +4,9 @@
 #   2. the tests on the local control plane (marker "cluster") and, beside them in the
 #      background (log printed when they end), lint and the tests that need no control plane
 #      (marker "not cluster"): the cluster tests leave most of a core idle while controllers,
-#      rollouts and schedules run, and the offline tests fill it.
+#      rollouts and schedules run, and the offline tests fill it. The cluster tests are the
+#      longer half, so the offline half runs at a lower priority (nice): it takes the CPU the
+#      cluster tests and the control plane leave, instead of slowing them down.
 # Arguments go to both pytest runs. Exit status: non-zero if the build, lint or either
 # pytest run failed, or if neither pytest run collected a test.
 set -uo pipefail
@@ -25,6 +27,7 @@ took "build" "$t"
 # pytest exits 5 when it collected nothing: fine for one half, a failure for both.
 offline() {
     local t code=0 lint=0
+    renice -n 10 -p "$BASHPID" >/dev/null  # before it starts anything: its children inherit it
     t=$(date +%s); phase "lint"
     make --no-print-directory lint || lint=1
     took "lint" "$t"

@@ -182,6 +182,37 @@ class Renderer:
             self._cache[key] = read_manifests(out)
         return self._cache[key]
 
+    def render_many(self, variants: list[tuple[str, str, dict[str, Any]]]) -> list[dict[str, list[dict]]]:
+        """render() of each (service, deployment, overrides), the ones not rendered yet in one
+        run as make render-all makes it: each variant a host of its own inventory, its
+        overrides an extra vars file of the config role (loaded after the vars file, as the
+        local cluster's connection is), so a test of many settings pays Ansible's start once."""
+        keys = [json.dumps([s, d, o], sort_keys=True) for s, d, o in variants]
+        todo = {k: v for k, v in zip(keys, variants) if k not in self._cache}
+        if todo:
+            batch = self.workdir / f"batch{len(self._cache)}"
+            batch.mkdir()
+            hosts = {}
+            for n, (service, deployment, overrides) in enumerate(todo.values()):
+                settings = {k: v for k, v in self.extra_vars(service, deployment, batch / f"v{n}", **overrides).items()
+                            if k != "deploy_mode"}
+                for name in overrides:  # what the vars file may set comes from a file of its own
+                    settings.pop(name)
+                if overrides:
+                    (batch / f"v{n}.yml").write_text(yaml.safe_dump(dict(overrides)))
+                    settings["config_extra_vars_files"] = [str(batch / f"v{n}.yml")]
+                hosts[f"v{n}"] = settings
+            (batch / "inventory.yml").write_text(yaml.safe_dump({"variants": {
+                "vars": {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}"},
+                "hosts": hosts}}))
+            result = run_playbook("deploy.yml", {"deploy_mode": "render", "deploy_hosts": "variants"},
+                                  "-i", str(batch / "inventory.yml"))
+            if result.returncode != 0:
+                raise AssertionError(f"render failed: {failure_line(result)}")
+            for n, key in enumerate(todo):
+                self._cache[key] = read_manifests(batch / f"v{n}")
+        return [self._cache[k] for k in keys]
+
 
 # Kinds a deployment of either repository (and the database jobs) puts into a project; the
 # cluster tests that own a namespace empty it of these first.

@@ -19,6 +19,7 @@ from deploytools import empty_project_namespaces, make_in_project, project_objec
 
 pytestmark = pytest.mark.cluster
 PROJECT, SANDBOX = "packit-adopt", "packit-adopt-sandbox"
+EMPTIED_AFTER = (PROJECT, SANDBOX)  # conftest
 MARKER = {"example.com/data": "written by the upstream deployment"}
 
 

@@ -53,7 +53,9 @@ def test_playbook_refuses_unknown_service(tmp_path, renderer):
 
 def test_missing_vars_file_names_the_template(tmp_path, secrets_dir):
     result, out = render(tmp_path, secrets_dir, DEPLOYMENT="prod", SERVICE="stream", EXTRA=f"-e config_vars_dir={tmp_path}")
-    assert_refused(result, out, "vars/stream/prod.yml is missing: copy vars/stream/prod_template.yml to vars/stream/prod.yml")
+    # The file the run looked for (config_vars_dir here; vars/stream/prod.yml by default).
+    assert_refused(result, out, f"{tmp_path}/stream/prod.yml is missing: copy vars/stream/prod_template.yml to "
+                                f"{tmp_path}/stream/prod.yml and fill it in")
 
 
 def test_missing_secret_file_names_file_and_component(tmp_path, secrets_dir):
@@ -205,15 +207,15 @@ def test_deploy_refuses_an_expired_or_mismatched_tls_pair(tmp_path, secrets_dir,
     line = assert_refused(result, tmp_path / "out", f"{secrets}/", fragment,
                           "renew it (docs/certificates.md, make check-certs) or deploy it anyway with "
                           "ALLOW_EXPIRED_CERTS=1; nothing was changed")
-    assert "TASK [deploy : Preflight" not in result.stdout, line
+    assert "TASK [deploy : Apply | Check the cluster" not in result.stdout, line
     # Said explicitly, the run goes on to the cluster (here: the closed port).
     allowed = run_make("deploy", ALLOW_EXPIRED_CERTS="1", **base)
     assert allowed.returncode != 0
-    assert "renew it" not in allowed.stdout and "TASK [deploy : Preflight" in allowed.stdout
+    assert "renew it" not in allowed.stdout and "TASK [deploy : Apply | Check the cluster" in allowed.stdout
     # A certificate change that keeps the pair valid is no reason to stop (e.g. a renewal).
     tls_pair(secrets, days_left=30)
     renewed = run_make("deploy", **base)
-    assert "renew it" not in renewed.stdout and "TASK [deploy : Preflight" in renewed.stdout
+    assert "renew it" not in renewed.stdout and "TASK [deploy : Apply | Check the cluster" in renewed.stdout
 
 
 def test_one_mode_per_run(tmp_path, renderer):

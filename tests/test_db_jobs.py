@@ -23,6 +23,7 @@ from deploytools import REPO, empty_project_namespaces, make_in_project, project
 
 pytestmark = pytest.mark.cluster
 PROJECT = "packit-db"
+EMPTIED_AFTER = (PROJECT,)  # conftest
 TAGS = "postgres,packit-service-beat"
 SCRIPT = (REPO / "roles" / "day2" / "files" / "postgres-db.sh").read_text()
 SECRET_ENV = {"PGDATABASE": "database-name", "PGUSER": "database-user", "PGPASSWORD": "database-password"}

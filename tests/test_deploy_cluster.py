@@ -12,6 +12,7 @@ import contextlib
 import copy
 import json
 import re
+import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,8 @@ from deploytools import SECRET_FILES, REPO, all_objects, read_manifests, ref, ru
 pytestmark = pytest.mark.cluster
 WORKLOAD_KINDS = ("Deployment", "StatefulSet")
 
+# The packit and stream dev stacks these tests deploy (conftest).
+EMPTIED_AFTER = ("packit-dev", "packit-dev-sandbox", "stream-dev", "stream-dev-sandbox")
 
 @pytest.fixture(scope="module")
 def deploy_secrets(tmp_path_factory) -> Path:
@@ -272,14 +275,28 @@ def test_import_images_rolls_out_exactly_the_followers(local_cluster, admin, dep
     make import-images; then exactly the followers of the imported streams roll out,
     the import CronJob included."""
     settings = "-e image_scheduled_import=false -e with_import_images_cron=true"
+    streams = admin.resources.get(api_version="image.openshift.io/v1", kind="ImageStream")
+    # A stream of the test's own that does import on schedule, from the same source: once it
+    # has the new digest, the scheduler has run since the push.
+    control = {"apiVersion": "image.openshift.io/v1", "kind": "ImageStream",
+               "metadata": {"name": "scheduled-control", "namespace": "packit-dev"},
+               "spec": {"tags": [{"name": "stg", "importPolicy": {"scheduled": True},
+                                  "from": {"kind": "DockerImage",
+                                           "name": local_cluster.mirror("quay.io/packit/packit-service:stg")}}]}}
     try:
         deployed = make(local_cluster, "deploy", "packit", deploy_secrets, settings)
         assert deployed.returncode == 0, deployed.stdout[-3000:]
         before = followers(admin, "packit-dev", "packit-dev")
         assert "CronJob/import-images" in before
-        for reference in ("quay.io/packit/packit-service:stg", "quay.io/packit/deployment-jobs:latest"):
-            local_cluster.push_image(reference)
-        time.sleep(3 * 10 + 2)  # three scheduled-import intervals of the local cluster
+        streams.create(body=control, namespace="packit-dev")
+        digests = [local_cluster.push_image(reference)
+                   for reference in ("quay.io/packit/packit-service:stg", "quay.io/packit/deployment-jobs:latest")]
+        deadline = time.monotonic() + 60
+        while digests[0] not in str(streams.get(name="scheduled-control", namespace="packit-dev").to_dict()
+                                    .get("status", {}).get("tags")):
+            assert time.monotonic() < deadline, "the scheduled control stream never imported the new digest"
+            time.sleep(0.5)
+        time.sleep(2)  # what a scheduled import would have set off has had time to show
         assert followers(admin, "packit-dev", "packit-dev") == before
         result = make(local_cluster, "import-images", "packit", deploy_secrets, IMAGES="packit-service,deployment-jobs")
         assert result.returncode == 0, result.stdout[-3000:]
@@ -288,6 +305,8 @@ def test_import_images_rolls_out_exactly_the_followers(local_cluster, admin, dep
                                {"Deployment/packit-service", "CronJob/import-images"}) \
             == {"Deployment/packit-service", "CronJob/import-images"}
     finally:
+        with contextlib.suppress(NotFoundError):
+            streams.delete(name="scheduled-control", namespace="packit-dev")
         make(local_cluster, "cleanup", "packit", deploy_secrets, TAGS="import-images-cron")
         assert make(local_cluster, "deploy", "packit", deploy_secrets).returncode == 0
 
@@ -364,19 +383,26 @@ def test_missing_secret_file_changes_nothing(local_cluster, admin, deploy_secret
 
 
 def test_api_server_down_gives_a_connection_message(local_cluster, deploy_secrets):
-    with local_cluster.api_server_stopped():
-        result = make(local_cluster, "deploy", "packit", deploy_secrets)
+    """The deploy aimed at an address where no API server listens: a loopback port just freed,
+    which the client meets as it meets a stopped kube-apiserver (connection refused). Stopping
+    the local kube-apiserver itself is test_local_cluster's test_api_server_can_be_stopped_alone:
+    a stop and a start here cost half a minute of every test run."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    down = f"https://127.0.0.1:{port}"
+    result = make(local_cluster, "deploy", "packit", deploy_secrets, f"-e host={down}")
     assert result.returncode != 0
-    assert f"cannot reach the API server at {local_cluster.host}: Connection refused" in result.stdout, result.stdout[-2000:]
+    assert f"cannot reach the API server at {down}: Connection refused" in result.stdout, result.stdout[-2000:]
 
 
 def test_workload_that_never_gets_ready_fails_with_a_clear_message(local_cluster, admin, deploy_secrets):
     """A memory request no kwok node can hold keeps the new redis pod Pending: the run waits
     deploy_wait_timeout, then names the workload; the next good run heals it."""
-    result = make(local_cluster, "deploy", "packit", deploy_secrets, "-e redis_memory=500Gi -e deploy_wait_timeout=10", TAGS="redis")
+    result = make(local_cluster, "deploy", "packit", deploy_secrets, "-e redis_memory=500Gi -e deploy_wait_timeout=5", TAGS="redis")
     assert result.returncode != 0
     line = next(l for l in result.stdout.splitlines() if l.startswith("[ERROR]"))
-    assert "not ready after 10s: redis (inspect with make check" in line
+    assert "not ready after 5s: redis (inspect with make check" in line
     healed = make(local_cluster, "deploy", "packit", deploy_secrets, TAGS="redis")
     assert healed.returncode == 0, healed.stdout[-3000:]
 

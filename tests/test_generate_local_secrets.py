@@ -209,12 +209,13 @@ def test_unknown_service_fails_and_writes_nothing(tmp_path: Path) -> None:
 def test_default_target_in_the_repo_is_ignored_by_git(tmp_path: Path) -> None:
     """Copy the committed layout into a fresh git repository and run with the default target."""
     clone = tmp_path / "repo"
-    for relative in (".gitignore", "playbooks/generate-local-secrets.yml",
+    for relative in (".gitignore", "ansible.cfg", "playbooks/generate-local-secrets.yml",
                      "secrets/local-values_template.yml", "scripts/secret_files.py",
                      "roles/deploy/vars/main.yml"):
         (clone / relative).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO / relative, clone / relative)
     shutil.copytree(REPO / "secrets" / "templates", clone / "secrets" / "templates")
+    shutil.copytree(REPO / "collections", clone / "collections", ignore=shutil.ignore_patterns("__pycache__"))
     git = ["git", "-C", str(clone), "-c", "user.name=test", "-c", "user.email=test@example.com"]
     subprocess.run([*git, "init", "-q"], check=True)
     subprocess.run([*git, "add", "-A"], check=True)

@@ -220,3 +220,105 @@ def test_the_apply_compares_only_the_kinds_the_cluster_rewrites():
                {"apiVersion": "image.openshift.io/v1", "kind": "ImageStream"},
                {"apiVersion": "apps/v1", "kind": "Deployment"}]
     assert apply.live_kinds(objects) == [("apps/v1", "Deployment"), ("image.openshift.io/v1", "ImageStream")]
+
+
+# --- private_files (module_utils/files.py keep_private) ----------------------------------
+
+files = load("module_utils", "files")
+
+
+def _mode(path: Path) -> int:
+    return path.stat().st_mode & 0o7777
+
+
+def test_keep_private_creates_only_missing_files_and_restricts_every_listed_one(tmp_path):
+    target = tmp_path / "secrets"
+    target.mkdir(mode=0o755)
+    (target / "mine.yml").write_text("keep me\n")
+    (target / "mine.yml").chmod(0o644)
+    (target / "key.pem").write_text("old key\n")
+    (target / "key.pem").chmod(0o600)
+    created, restricted = files.keep_private(str(target), {"mine.yml": "generated\n", "new.yml": "new\n"},
+                                             ["mine.yml", "key.pem", "new.yml"], 0o600, 0o700, False)
+    assert created == ["new.yml"]
+    assert restricted == [".", "mine.yml"]
+    assert (target / "mine.yml").read_text() == "keep me\n"
+    assert (target / "new.yml").read_text() == "new\n"
+    assert {p.name: _mode(p) for p in target.iterdir()} == {"mine.yml": 0o600, "key.pem": 0o600, "new.yml": 0o600}
+    assert _mode(target) == 0o700
+    # a second call has nothing to do
+    assert files.keep_private(str(target), {"new.yml": "other\n"}, ["mine.yml", "key.pem", "new.yml"],
+                              0o600, 0o700, False) == ([], [])
+    assert (target / "new.yml").read_text() == "new\n"
+
+
+def test_keep_private_refuses_a_missing_listed_file_and_writes_nothing(tmp_path):
+    target = tmp_path / "secrets"
+    with pytest.raises(ValueError, match=r"secrets/fullchain.pem does not exist \(nor privkey.pem\)"):
+        files.keep_private(str(target), {"postgres.yml": "x\n"}, ["fullchain.pem", "privkey.pem", "postgres.yml"],
+                           0o600, 0o700, False)
+    assert not target.exists()
+    with pytest.raises(ValueError, match="bad file name '../escape'"):
+        files.keep_private(str(tmp_path), {"../escape": "x"}, [], 0o600, 0o700, False)
+    assert not (tmp_path.parent / "escape").exists()
+
+
+def test_keep_private_in_check_mode_reports_and_writes_nothing(tmp_path):
+    target = tmp_path / "secrets"
+    assert files.keep_private(str(target), {"a.yml": "a\n"}, ["a.yml"], 0o600, 0o700, True) == (["a.yml"], ["."])
+    assert not target.exists()
+    target.mkdir(mode=0o700)
+    (target / "b.yml").write_text("b\n")
+    (target / "b.yml").chmod(0o640)
+    assert files.keep_private(str(target), {}, ["b.yml"], 0o600, 0o700, True) == ([], ["b.yml"])
+    assert _mode(target / "b.yml") == 0o640
+
+
+# --- the preflight's refusals (module_utils/preflight.py) --------------------------------
+
+preflight = load("module_utils", "preflight")
+POSTGRES = {"api_version": "apps/v1", "kind": "Deployment", "name": "postgres", "claim": "postgres-16", "version": "16"}
+
+
+def test_refusals_speak_in_the_order_of_the_checks():
+    found = {"claims": ["postgres-15", "repository-cache"], "postgres_claims": ["postgres-15"],
+             "foreign_refusal": "p holds objects this repository did not make"}
+    reasons = preflight.refusals(found, "p", {"postgres": POSTGRES})
+    assert reasons == [
+        "p keeps PostgreSQL data on claim postgres-15 and has no claim postgres-16: this deploy would start "
+        "PostgreSQL 16 on an empty one. Deploy with postgres_version 15, then move the data with make db-upgrade "
+        "(README, Database); nothing was changed",
+        "p holds objects this repository did not make",
+        "Deployment postgres in p keeps its data on claim postgres-15; this deploy would start PostgreSQL 16 on "
+        "claim postgres-16 instead: move the data with make db-upgrade (README, Database) or set postgres_version "
+        "to the running version; nothing was changed",
+    ]
+    # make adopt: the takeover deals with the foreign objects
+    assert len(preflight.refusals(found, "p", {"postgres": POSTGRES, "adopting": True})) == 2
+
+
+@pytest.mark.parametrize(("found", "postgres"), [
+    ({"claims": ["postgres-16", "postgres-15"], "postgres_claims": ["postgres-16"]}, POSTGRES),  # data is here
+    ({"claims": ["postgres-data"], "postgres_claims": []}, POSTGRES),  # no claim named after a version
+    ({"claims": [], "postgres_claims": []}, POSTGRES),  # a new project
+    ({"claims": ["postgres-15"], "postgres_claims": ["postgres-15"]}, None),  # postgres not in this run
+])
+def test_no_refusal_where_the_data_is_where_the_deploy_looks(found, postgres):
+    assert preflight.refusals(dict(found, foreign_refusal=""), "p", {"postgres": postgres}) == []
+
+
+# --- delete (make cleanup) ------------------------------------------------------------------
+
+delete = load("modules", "delete")
+
+
+def test_delete_goes_the_other_way_of_the_apply_and_keeps_the_data():
+    def obj(kind, name, api="v1"):
+        return {"apiVersion": api, "kind": kind, "metadata": {"name": name, "namespace": "p"}}
+
+    objects = [obj("Namespace", "p"), obj("Secret", "s"), obj("PersistentVolumeClaim", "data"),
+               obj("RoleBinding", "b", "rbac.authorization.k8s.io/v1"), obj("Service", "svc"),
+               obj("Deployment", "web", "apps/v1"), obj("StatefulSet", "worker", "apps/v1")]
+    groups = delete.deletion_order(objects, ["PersistentVolumeClaim", "Namespace"])
+    assert [[delete.label(r) for r in g] for g in groups] == [
+        ["Deployment/web", "StatefulSet/worker"], ["RoleBinding/b"], ["Secret/s", "Service/svc"]]

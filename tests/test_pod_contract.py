@@ -63,9 +63,15 @@ def generated_secrets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Pat
 def contract_render(tmp_path_factory, generated_secrets):
     renderers = {s: Renderer(tmp_path_factory.mktemp(f"contract-{s}"), d) for s, d in generated_secrets.items()}
 
+    def settings(kind: str, **overrides) -> dict:
+        return {**ALL_ON, "workload_kind": kind, "render_show_secrets": True, **overrides}
+
+    # Every combination of a service in one run (the tests below take them from the cache).
+    for service, renderer in renderers.items():
+        renderer.render_many([(s, d, settings(k)) for s, d, k in COMBINATIONS if s == service])
+
     def render(service: str, deployment: str, kind: str, **overrides) -> dict[str, list[dict]]:
-        settings = {**ALL_ON, "workload_kind": kind, "render_show_secrets": True, **overrides}
-        return renderers[service].render(service, deployment, **settings)
+        return renderers[service].render(service, deployment, **settings(kind, **overrides))
 
     return render
 

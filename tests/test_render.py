@@ -247,19 +247,21 @@ def test_public_metrics_nginx_config_is_the_tested_template(renderer):
 
 
 def test_every_switch_removes_exactly_its_component(renderer):
-    base = renderer.render("packit", "dev", with_tokman=True, with_repository_cache_filler=True, with_import_images_cron=True)
-    secrets_table = yaml.safe_load((REPO / "roles/deploy/vars/main.yml").read_text())["deploy_secrets"]
-    base_refs = {c: {ref(o) for o in objs} for c, objs in base.items()}
-    assert sorted(base) == sorted(component_names())
-    for component in component_names():
-        if component in ("secrets",):
-            continue
-        overrides = {"with_tokman": True, "with_repository_cache_filler": True, "with_import_images_cron": True, switch(component): False}
+    on = {"with_tokman": True, "with_repository_cache_filler": True, "with_import_images_cron": True}
+    switched = [c for c in component_names() if c != "secrets"]
+    variants = []
+    for component in switched:
+        overrides = {**on, switch(component): False}
         if component == "repository-cache":
             overrides["with_repository_cache_filler"] = False
         if component == "packit-worker":
             overrides["with_packit_service_beat"] = False
-        off = renderer.render("packit", "dev", **overrides)
+        variants.append(("packit", "dev", overrides))
+    base, *offs = renderer.render_many([("packit", "dev", on), *variants])
+    secrets_table = yaml.safe_load((REPO / "roles/deploy/vars/main.yml").read_text())["deploy_secrets"]
+    base_refs = {c: {ref(o) for o in objs} for c, objs in base.items()}
+    assert sorted(base) == sorted(component_names())
+    for component, off in zip(switched, offs):
         assert component not in off, component
         # Only the Secrets nobody enabled uses any more may go with it.
         orphaned = {s["name"] for s in secrets_table if s["component"] == "secrets"
@@ -279,9 +281,9 @@ def test_the_registry_names_the_workloads_and_images_each_component_renders(rend
     on = {"with_tokman": True, "with_repository_cache": True, "with_repository_cache_filler": True,
           "with_import_images_cron": True, "with_redis_commander": True, "with_flower": True}
     seen: dict[str, set[str]] = {tag: set() for tag in records}
-    for service, deployment, extra in (("packit", "dev", on), ("packit", "prod", on), ("stream", "prod", on),
-                                       ("packit", "dev", dict(on, kv_database="valkey"))):
-        for tag, objects in renderer.render(service, deployment, **extra).items():
+    sets = [("packit", "dev", on), ("packit", "prod", on), ("stream", "prod", on), ("packit", "dev", dict(on, kv_database="valkey"))]
+    for rendered in renderer.render_many(sets):
+        for tag, objects in rendered.items():
             record = records[tag]
             for o in objects:
                 assert o["metadata"]["labels"]["app.kubernetes.io/component"] == tag, ref(o)

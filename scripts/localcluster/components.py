@@ -20,9 +20,12 @@ from localcluster.layout import COMPONENTS, HOST, KWOK_NODE_ANNOTATION, POD_CIDR
 
 # Debian's docker-registry package (requirements-debian.txt); the cache copies it as bin/registry.
 REGISTRY_PROGRAM = "docker-registry"
-# Seconds a component gets to exit on SIGTERM before SIGKILL (the OpenShift controller
-# manager does not handle SIGTERM at all).
-STOP_GRACE = {"openshift-controller-manager": 2.0}
+# Seconds a component gets to exit on SIGTERM before SIGKILL (default 20). The OpenShift
+# controller manager does not handle SIGTERM at all; openshift-apiserver stops listening and
+# stops its controllers at once, then does not exit (it waited out the 20 s every time), and
+# so does kube-apiserver when it is stopped alone while the others hold watches on it. Their
+# state is in etcd, which gets the full time.
+STOP_GRACE = {"openshift-controller-manager": 2.0, "openshift-apiserver": 3.0, "kube-apiserver": 5.0}
 # Scheduled imports: every 10 s instead of OpenShift's 15 minutes, so tests see them.
 SCHEDULED_IMPORT_SECONDS = 10
 # serviceaccount makes the `deployer` account in every namespace, which deployer pods run as.
@@ -41,7 +44,10 @@ def component_args(layout: Layout, component: str) -> list[str]:
                 f"--trusted-ca-file={pki / 'ca.crt'}", "--client-cert-auth=true",
                 f"--listen-peer-urls={peer}", f"--initial-advertise-peer-urls={peer}",
                 f"--initial-cluster=local={peer}", "--auto-compaction-retention=1",
-                "--quota-backend-bytes=4294967296", "--unsafe-no-fsync=true", "--log-level=warn"]
+                "--quota-backend-bytes=4294967296", "--unsafe-no-fsync=true", "--log-level=warn",
+                # One member, no peers to hear from: it elects itself after one election
+                # timeout, so a short one starts it in a fraction of the default second or two.
+                "--heartbeat-interval=50", "--election-timeout=300"]
     if component == "kube-apiserver":
         return [str(layout.binary("kube-apiserver")),
                 f"--etcd-servers=https://{HOST}:{PORTS['etcd']}",

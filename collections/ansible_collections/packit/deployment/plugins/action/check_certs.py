@@ -11,7 +11,8 @@ from ansible_collections.packit.deployment.plugins.plugin_utils.controller impor
 
 
 class ActionModule(ControllerAction):
-    ARGUMENT_SPEC = {"path": {"type": "path", "required": True}, "days": {"type": "int", "default": 0}}
+    ARGUMENT_SPEC = {"path": {"type": "path", "required": True}, "days": {"type": "int", "default": 0},
+                     "hint": {"type": "str"}}
 
     def act(self, args, task_vars):
         try:
@@ -20,5 +21,6 @@ class ActionModule(ControllerAction):
             report = Report(problems=[str(err)])
         result = {"changed": False, "lines": report.lines, "problems": report.problems}
         if report.problems:
-            result.update(failed=True, msg=report.problems[0])
+            hint = args["hint"]
+            result.update(failed=True, msg=f"{report.problems[0]}: {hint}" if hint else report.problems[0])
         return result

@@ -10,17 +10,13 @@ the play for every template; that copy was most of the render time.
 from __future__ import annotations
 
 import os
-from collections import ChainMap
 
 import yaml
-from ansible.errors import AnsibleActionFail, AnsibleError
-from ansible.module_utils.common.text.converters import to_text
-from ansible.template import trust_as_template
-from ansible._internal._templating import _template_vars
-from ansible._internal._templating._engine import TemplateOptions
+from ansible.errors import AnsibleActionFail
 
 from ansible_collections.packit.deployment.plugins.module_utils.manifests import WORKLOAD_KINDS, docs, redact, refs
 from ansible_collections.packit.deployment.plugins.plugin_utils.controller import ControllerAction
+from ansible_collections.packit.deployment.plugins.plugin_utils.templating import render_file
 
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -46,7 +42,8 @@ class ActionModule(ControllerAction):
             path = os.path.join(template_dir, f"{component}.yml.j2")
             if not os.path.isfile(path):
                 raise AnsibleActionFail(f"render: {path} does not exist (component {component})")
-            text = render(templar, self._loader, path, component, task_vars)
+            text = render_file(templar, self._loader, path, task_vars, {"component": component},
+                               label=f"render: {component}.yml.j2")
             try:
                 rendered = docs(yaml.load_all(text.encode(), Loader=Loader))
             except yaml.YAMLError as err:
@@ -60,14 +57,3 @@ class ActionModule(ControllerAction):
             result["secrets"] = secrets
         return result
 
-
-def render(templar, loader, path: str, component: str, task_vars: dict) -> str:
-    """The template's text rendered over the task's variables plus `component` (no copy of them)."""
-    template_vars = _template_vars.generate_ansible_template_vars(
-        path=os.path.basename(path), fullpath=path, include_ansible_managed="ansible_managed" not in task_vars)
-    templar.available_variables = ChainMap({"component": component, **template_vars}, task_vars)
-    try:
-        data = trust_as_template(loader.get_text_file_contents(path))
-        return to_text(templar._engine.template(data, options=TemplateOptions(escape_backslashes=False)))
-    except AnsibleError as err:
-        raise AnsibleActionFail(f"render: {component}.yml.j2: {err}") from err

@@ -18,7 +18,7 @@ class ActionModule(ControllerAction):
         if not HAS_YAML:
             raise AnsibleActionFail("PyYAML is missing")
         path = Path(args["path"])
-        names, error = check(path, args["display"] or str(path), Path(args["roles_dir"]))
+        names, error = check(path, args["display"] or str(path), Path(args["roles_dir"]), args["missing_hint"] or "")
         if error:
             raise AnsibleActionFail(error)
         return {"changed": False, "names": names}

@@ -52,3 +52,16 @@ def plain(value: Any) -> Any:
     if isinstance(value, float):
         return float(value)
     return str(value)
+
+
+# Apply order between kinds (a delete goes the other way); kinds not named here go with phase 1.
+PHASES = {"Namespace": 0, "RoleBinding": 2, "ClusterRoleBinding": 2,
+          "Deployment": 3, "StatefulSet": 3, "DeploymentConfig": 3, "DaemonSet": 3, "CronJob": 3, "Job": 3}
+
+
+def phases(objects: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """The objects grouped by phase, each group in the order given."""
+    groups: dict[int, list[dict[str, Any]]] = {}
+    for obj in objects:
+        groups.setdefault(PHASES.get(obj.get("kind", ""), 1), []).append(obj)
+    return [groups[p] for p in sorted(groups)]

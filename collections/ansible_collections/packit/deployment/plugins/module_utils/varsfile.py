@@ -8,6 +8,7 @@ from pathlib import Path
 
 ARGUMENT_SPEC = {"path": {"type": "path", "required": True},
                  "display": {"type": "str"},
+                 "missing_hint": {"type": "str"},
                  "roles_dir": {"type": "path", "required": True}}
 
 try:
@@ -34,8 +35,11 @@ def known_names(roles_dir: Path) -> set[str]:
     return names
 
 
-def check(path: Path, display: str, roles_dir: Path) -> tuple[list[str], str]:
-    """(names, error): the file's top-level names, or the one line that refuses it."""
+def check(path: Path, display: str, roles_dir: Path, missing_hint: str = "") -> tuple[list[str], str]:
+    """(names, error): the file's top-level names, or the one line that refuses it (with
+    missing_hint, what to do when the file does not exist)."""
+    if missing_hint and not path.is_file():
+        return [], f"{display} is missing: {missing_hint}"
     try:
         data = yaml.load(path.read_text(), Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:

@@ -8,6 +8,9 @@ DOCUMENTATION = r"""
 module: apply
 short_description: Apply a deploy's rendered objects in one run, as kubectl apply does
 description:
+  - With C(preflight), first checks what M(packit.deployment.preflight) checks, on the same
+    client - the API server, the permissions for every object, objects another deployment
+    made, the PostgreSQL guards - and fails with the first refusal before anything is written.
   - Reads, with one client and in parallel, the live workloads, image streams and claims of the
     instance (label C(selector)) that the objects name.
   - Leaves out what the cluster owns, so that a second run changes nothing
@@ -43,6 +46,12 @@ options:
     description: Label selector of the instance's live objects (app.kubernetes.io/instance=...).
     type: str
     required: true
+  preflight:
+    description:
+      - The checks before the first write, with the options of M(packit.deployment.preflight)
+        (C(verbs), C(settings_hint), C(managed_by), C(command_hint), C(postgres), C(adopting));
+        its findings are returned in C(preflight). Without it, nothing is checked first.
+    type: dict
   parallel:
     description: Requests at a time within a phase.
     type: int
@@ -80,6 +89,10 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+preflight:
+  description: What the preflight found (user, checked, foreign, claims, postgres_claims), with C(preflight).
+  type: dict
+  returned: with preflight
 changes:
   description: Kind/name of each object that was (or in check mode would be) created or changed, in apply order.
   type: list
@@ -112,7 +125,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from ansible_collections.packit.deployment.plugins.module_utils.k8s import K8sError, api_message, list_objects, resource, run
+from ansible_collections.packit.deployment.plugins.module_utils.access import connect_as
+from ansible_collections.packit.deployment.plugins.module_utils.k8s import (
+    K8sError, api_message, connect, list_objects, resource, run)
+from ansible_collections.packit.deployment.plugins.module_utils.manifests import phases
+from ansible_collections.packit.deployment.plugins.module_utils.preflight import PREFLIGHT_OPTIONS, read, refusals
 from ansible_collections.packit.deployment.plugins.module_utils.live import (
     SKIP_KINDS, claim_drift, drop_live_claims, drop_unchanged, keep_triggered_images, triggered_images)
 from ansible_collections.packit.deployment.plugins.module_utils.rollout import wait_rolled_out
@@ -133,23 +150,11 @@ ARGUMENT_SPEC = {
     "secrets": {"type": "list", "elements": "dict", "default": [], "no_log": False},
     "namespace": {"type": "str", "required": True},
     "selector": {"type": "str", "required": True},
+    "preflight": {"type": "dict", "options": PREFLIGHT_OPTIONS},
     "parallel": {"type": "int", "default": 8},
     "wait": {"type": "dict"},
     "status": {"type": "dict"},
 }
-
-# Apply order between kinds; kinds not named here go with phase 1.
-PHASES = {"Namespace": 0, "RoleBinding": 2, "ClusterRoleBinding": 2,
-          "Deployment": 3, "StatefulSet": 3, "DeploymentConfig": 3, "DaemonSet": 3, "CronJob": 3, "Job": 3}
-
-
-def phases(objects: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    """The objects grouped by phase, each group in the order given."""
-    groups: dict[int, list[dict[str, Any]]] = {}
-    for obj in objects:
-        groups.setdefault(PHASES.get(obj.get("kind", ""), 1), []).append(obj)
-    return [groups[p] for p in sorted(groups)]
-
 
 def label(obj: dict[str, Any]) -> str:
     return f"{obj.get('kind')}/{(obj.get('metadata') or {}).get('name')}"
@@ -203,14 +208,24 @@ def censored(message: str, obj: dict[str, Any]) -> str:
     return message
 
 
-def action(module, client) -> dict[str, Any]:
+def action(module, _client) -> dict[str, Any]:
     p = module.params
-    namespace, selector = p["namespace"], p["selector"]
+    namespace, selector, checks = p["namespace"], p["selector"], p["preflight"]
     objects = [dict(o, metadata=dict(o.get("metadata") or {})) for o in p["objects"]]
-    secrets = list(p["secrets"])
+    secrets = [dict(o, metadata=dict(o.get("metadata") or {})) for o in p["secrets"]]
     for obj in objects + secrets:
         if not obj.get("apiVersion") or not obj.get("kind") or not obj["metadata"].get("name"):
             raise K8sError(f"apply: an object without apiVersion, kind or metadata.name: {label(obj)}")
+    preflight: dict[str, Any] = {}
+    if checks:
+        # Nothing is written before every check has passed.
+        client = connect_as(p, checks["settings_hint"])
+        preflight = read(client, checks, secrets + objects, namespace)
+        refused = refusals(preflight, namespace, checks)
+        if refused:
+            raise K8sError(refused[0], preflight=preflight)
+    else:
+        client = connect(p)
     # Resolve every kind once, before the threads: discovery is not shared safely between them.
     for obj in objects + secrets:
         resource(client, obj["apiVersion"], obj["kind"])
@@ -235,6 +250,8 @@ def action(module, client) -> dict[str, Any]:
     changes = [label(obj) for obj in ordered if id(obj) in changed]
     result = {"changed": bool(changes), "changes": changes, "drift": claim_drift(objects, claims), "sent": len(ordered),
               "differences": [diffs[id(obj)] for obj in ordered if id(obj) in diffs]}
+    if checks:
+        result["preflight"] = preflight
     if module.check_mode:
         return result
     workloads = (p["wait"] or {}).get("workloads") or []
@@ -261,7 +278,7 @@ def action(module, client) -> dict[str, Any]:
 
 
 def main() -> None:
-    run(ARGUMENT_SPEC, action)
+    run(ARGUMENT_SPEC, action, connected=False)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ description:
 options:
   path: {description: The secrets directory., type: path, required: true}
   days: {description: Fail when a certificate expires within this many days., type: int, default: 0}
+  hint: {description: What to do about a problem; the failure message is the first problem and this., type: str}
 """
 
 EXAMPLES = r"""

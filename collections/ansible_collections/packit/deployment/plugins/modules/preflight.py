@@ -15,7 +15,11 @@ description:
     M(packit.deployment.takeover) in check mode) and returns the line that refuses them in
     C(foreign_refusal); the play decides when to fail with it.
   - With C(postgres), reads the claims of C(namespace) and the claims the running PostgreSQL
-    workload mounts, for the play's version guards.
+    workload mounts, and returns the guards' refusals - claims named after other PostgreSQL
+    major versions and none after C(postgres.claim) (C(version_refusal)); a running PostgreSQL
+    that mounts other claims than C(postgres.claim) (C(data_refusal)).
+  - C(refusals) lists every reason not to deploy in the order the checks speak; the play
+    decides when to fail with which.
   - Only reads; never changes anything. The reads go in parallel.
 options:
   objects:
@@ -45,8 +49,18 @@ options:
     type: str
     default: make adopt
   postgres:
-    description: The PostgreSQL workload whose claims to read (api_version, kind, name); none to skip the reads.
+    description: The PostgreSQL workload whose claims to read, and the claim and version this deploy gives it; none to skip.
     type: dict
+    suboptions:
+      api_version: {description: Its API version., type: str, required: true}
+      kind: {description: Its kind (Deployment or DeploymentConfig)., type: str, required: true}
+      name: {description: Its name., type: str, default: postgres}
+      claim: {description: The claim this deploy mounts (named after the major version)., type: str}
+      version: {description: The PostgreSQL major version this deploy runs., type: str}
+  adopting:
+    description: A takeover (make adopt) follows, so the foreign objects are not among C(refusals).
+    type: bool
+    default: false
 extends_documentation_fragment: [kubernetes.core.k8s_auth_options]
 notes:
   - One module run where the deploy made four (access review, two reads, the takeover check),
@@ -60,7 +74,7 @@ EXAMPLES = r"""
     namespace: packit-stg
     settings_hint: vars/packit/stg.yml
     command_hint: make adopt SERVICE=packit DEPLOYMENT=stg
-    postgres: {api_version: apps/v1, kind: Deployment, name: postgres}
+    postgres: {api_version: apps/v1, kind: Deployment, name: postgres, claim: postgres-16, version: "16"}
   register: preflight
 """
 
@@ -82,55 +96,29 @@ postgres_claims:
   type: list
   elements: str
   returned: success
+version_refusal: {description: The line refusing a PostgreSQL version no claim has data of; empty if none., type: str, returned: success}
+data_refusal: {description: The line refusing a claim the running PostgreSQL does not use; empty if none., type: str, returned: success}
+refusals: {description: Every refusal line, in the order the checks speak., type: list, elements: str, returned: success}
 """
 
-from concurrent.futures import ThreadPoolExecutor
-
-from ansible_collections.packit.deployment.plugins.module_utils.access import connect_as, review_access
-from ansible_collections.packit.deployment.plugins.module_utils.foreign import (
-    pod_claims, public, read_foreign, refuse_foreign)
-from ansible_collections.packit.deployment.plugins.module_utils.k8s import K8sError, get, list_objects, resource, run
+from ansible_collections.packit.deployment.plugins.module_utils.access import connect_as
+from ansible_collections.packit.deployment.plugins.module_utils.k8s import run
+from ansible_collections.packit.deployment.plugins.module_utils.preflight import (
+    PREFLIGHT_OPTIONS, data_refusal, read, refusals, version_refusal)
 
 ARGUMENT_SPEC = {
     "objects": {"type": "list", "elements": "dict", "required": True},
     "namespace": {"type": "str", "required": True},
-    "verbs": {"type": "list", "elements": "str", "default": ["get", "create", "patch"]},
-    "settings_hint": {"type": "str", "default": "the vars file"},
-    "managed_by": {"type": "str", "default": "packit-deployment"},
-    "command_hint": {"type": "str", "default": "make adopt"},
-    "postgres": {"type": "dict"},
+    **PREFLIGHT_OPTIONS,
 }
-
-
-def refs(objects: list[dict]) -> list[dict]:
-    return [{"apiVersion": o.get("apiVersion", ""), "kind": o.get("kind", ""),
-             "namespace": (o.get("metadata") or {}).get("namespace") or ""} for o in objects]
 
 
 def preflight(module, _client) -> dict:
     p = module.params
-    dyn = connect_as(p, p["settings_hint"])
-    result = dict(review_access(dyn, refs(p["objects"]), p["verbs"], p["settings_hint"]), changed=False,
-                  claims=[], postgres_claims=[])
-    postgres = p["postgres"]
-    if postgres:  # discovery before the threads: its cache is not shared safely between them
-        resource(dyn, "v1", "PersistentVolumeClaim")
-        resource(dyn, postgres["api_version"], postgres["kind"], required=False)
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        if postgres:
-            claims = pool.submit(list_objects, dyn, "v1", "PersistentVolumeClaim", p["namespace"])
-            running = pool.submit(get, dyn, postgres["api_version"], postgres["kind"], p["namespace"], postgres["name"])
-        _, foreign = read_foreign(p, p["objects"], p["managed_by"], dyn=dyn)
-        if postgres:
-            result["claims"] = [c["metadata"]["name"] for c in claims.result()]
-            result["postgres_claims"] = sorted(pod_claims(running.result() or {}))
-    try:
-        refuse_foreign(foreign, p["command_hint"])
-        result["foreign_refusal"] = ""
-    except K8sError as refusal:
-        result["foreign_refusal"] = str(refusal)
-    result["foreign"] = public(foreign)
-    return result
+    found = read(connect_as(p, p["settings_hint"]), p, p["objects"], p["namespace"])
+    return dict(found, changed=False, refusals=refusals(found, p["namespace"], p),
+                version_refusal=version_refusal(found, p["namespace"], p["postgres"]),
+                data_refusal=data_refusal(found, p["namespace"], p["postgres"]))
 
 
 def main() -> None:

@@ -18,6 +18,7 @@ description:
 options:
   path: {description: The vars file., type: path, required: true}
   display: {description: How to name the file in messages (e.g. vars/packit/dev.yml)., type: str}
+  missing_hint: {description: What to do when the file does not exist; the failure names the file as missing and adds this., type: str}
   roles_dir: {description: The roles whose variables are the known names., type: path, required: true}
 """
 
@@ -45,7 +46,8 @@ def main() -> None:
     if not HAS_YAML:
         module.fail_json(msg="PyYAML is missing")
     path = Path(module.params["path"])
-    names, error = check(path, module.params["display"] or str(path), Path(module.params["roles_dir"]))
+    names, error = check(path, module.params["display"] or str(path), Path(module.params["roles_dir"]),
+                         module.params["missing_hint"] or "")
     if error:
         module.fail_json(msg=error)
     module.exit_json(changed=False, names=names)
