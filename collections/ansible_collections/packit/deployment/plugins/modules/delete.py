@@ -79,7 +79,7 @@ from typing import Any
 from ansible_collections.packit.deployment.plugins.module_utils.access import connect_as, review_access
 from ansible_collections.packit.deployment.plugins.module_utils.foreign import read_foreign, refuse_foreign
 from ansible_collections.packit.deployment.plugins.module_utils.k8s import (
-    K8sError, api_message, resource, run, status_of)
+    K8sError, api_message, get, resource, run, status_of)
 from ansible_collections.packit.deployment.plugins.module_utils.manifests import phases, refs
 
 ARGUMENT_SPEC = {
@@ -104,13 +104,7 @@ def deletion_order(objects: list[dict[str, Any]], keep_kinds: list[str]) -> list
 
 
 def exists(dyn, ref: dict[str, Any]) -> bool:
-    try:
-        resource(dyn, ref["apiVersion"], ref["kind"]).get(name=ref["name"], namespace=ref["namespace"] or None)
-        return True
-    except Exception as exc:  # noqa: BLE001 - "not found" is the answer; the rest is a failure
-        if status_of(exc) == 404:
-            return False
-        raise K8sError(f"{ref['kind']} {ref['name']}: {api_message(exc)}") from exc
+    return get(dyn, ref["apiVersion"], ref["kind"], ref["namespace"] or None, ref["name"]) is not None
 
 
 def delete_one(dyn, ref: dict[str, Any], check_mode: bool) -> bool:
