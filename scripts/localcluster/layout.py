@@ -19,18 +19,20 @@ from localcluster import ClusterError
 from localcluster.pins import REPO_ROOT, build_key
 
 HOST = "127.0.0.1"
-# Uncommon loopback ports (nothing standard lives in 46700-46799).
+# Uncommon loopback ports (nothing standard lives in 26700-26799), below Linux's ephemeral
+# range (32768-60999): a port in that range can be the source port of an outgoing connection
+# when a component starts, and its listener then fails with "address already in use".
 PORTS = {
-    "etcd": 46779,
-    "etcd-peer": 46780,
-    "kube-apiserver": 46743,
-    "kube-controller-manager": 46757,
-    "kube-scheduler": 46759,
-    "kwok": 46747,
-    "registry": 46790,
-    "openshift-apiserver": 46745,
-    "openshift-controller-manager": 46758,
-    "dc-deployer": 46748,
+    "etcd": 26779,
+    "etcd-peer": 26780,
+    "kube-apiserver": 26743,
+    "kube-controller-manager": 26757,
+    "kube-scheduler": 26759,
+    "kwok": 26747,
+    "registry": 26790,
+    "openshift-apiserver": 26745,
+    "openshift-controller-manager": 26758,
+    "dc-deployer": 26748,
 }
 
 # Start order; stop goes the other way.
