@@ -11,7 +11,9 @@ dev stack (generated dev secrets) in the project packit-bench:
   with the kubectl built from the same Kubernetes module as the API server, into the same
   emptied project;
 - an identical second deploy (nothing changes) against kubectl applying them again;
-- a TAGS=redis deploy against the full one, and a --check run.
+- a TAGS=redis deploy against the full one, beside ansible-playbook of a play with no tasks
+  (what any deploy pays before its first task) and of a play of one task that reads the
+  cluster (what any deploy that compares with the cluster pays), and a --check run.
 The project is emptied by deleting the instance's objects by label (kubectl delete; deleting
 the namespace never finishes on the local cluster), the volumes of its claims go back into
 the local cluster's pool, and the measurement starts once the controllers have removed the
@@ -221,6 +223,22 @@ def cluster(rounds: int, env: dict[str, str], tmp: Path, secrets: Path, render_a
     run(deploy + [f"EXTRA_ARGS={settings}"], env)  # the deploy's own state again (kubectl rewrote the annotations)
     again = [run(deploy + [f"EXTRA_ARGS={settings}"], env) for _ in range(rounds)]
     tag = [run(deploy + ["TAGS=redis", f"EXTRA_ARGS={settings}"], env) for _ in range(rounds)]
+    # The bounds under the one-tag ratio, on the same inventory and configuration: what any
+    # deploy pays before its first task (a play with no tasks), and what any deploy that reads
+    # the cluster pays at least (a play of one module run that reads it: the status table).
+    empty_play, one_read = tmp / "empty-play.yml", tmp / "one-read.yml"
+    empty_play.write_text("- hosts: localhost\n  gather_facts: false\n  tasks: []\n")
+    one_read.write_text(
+        "- hosts: localhost\n  gather_facts: false\n"
+        f"  vars_files: ['{layout.connection_vars}']\n"
+        "  module_defaults:\n    group/packit.deployment.k8s:\n"
+        "      {host: '{{ host }}', api_key: '{{ api_key }}', ca_cert: '{{ ca_cert }}'}\n"
+        "  tasks:\n    - name: Read the status table\n      packit.deployment.workload_status:\n"
+        f"        {{namespace: {PROJECT}, service: packit, deployment: dev}}\n"
+        "      no_log: true\n")
+    playbook = str(TREE / ".venv" / "bin" / "ansible-playbook")
+    idle = [run([playbook, str(empty_play)], env) for _ in range(rounds)]
+    read_once = [run([playbook, str(one_read)], env) for _ in range(rounds)]
     check = [run(deploy + [f"EXTRA_ARGS={settings} --check"], env) for _ in range(rounds)]
     # Leave the project empty: the stack's image streams would import on schedule from now on.
     cleanup = [run(["make", "cleanup", "LOCAL=1", "DEPLOYMENT=dev", "SERVICE=packit", f"SECRETS_DIR={secrets}",
@@ -232,6 +250,8 @@ def cluster(rounds: int, env: dict[str, str], tmp: Path, secrets: Path, render_a
     t_again = report("deploy packit/dev again (nothing changes)", again)
     f_again = report("  floor: kubectl apply -f again", again_floor)
     t_tag = report("deploy TAGS=redis (nothing changes)", tag)
+    t_idle = report("  ansible-playbook of a play with no tasks", idle)
+    t_read = report("  ansible-playbook of one task reading the cluster", read_once)
     report("deploy packit/dev --check", check)
     report("make cleanup of the whole stack (claims stay)", cleanup)
     peak = max(x.peak_mib for x in first + again + tag + check)
@@ -239,6 +259,9 @@ def cluster(rounds: int, env: dict[str, str], tmp: Path, secrets: Path, render_a
     ratio("first deploy / kubectl apply", t_first, f_first, 2)
     ratio("identical redeploy / kubectl apply again", t_again, f_again, 1.5)
     ratio("TAGS=redis / full redeploy", t_tag, t_again, 0.15)
+    print(f"{'  a play with no tasks / full redeploy':52} {t_idle / t_again:6.2f}   (no deploy can take less)")
+    print(f"{'  one task reading the cluster / full redeploy':52} {t_read / t_again:6.2f}"
+          "   (no deploy that compares with the cluster can take less)")
     print(f"{'render all six sets (make render-all)':52} {render_all:6.2f} s   (goal <= 10 s: "
           f"{'within goal' if render_all <= 10 else 'NOT within goal'})")
     # No verdict: the goal is "no higher than before", and before is a figure of another tree

@@ -18,6 +18,7 @@ module (see its __init__.py); this is its command line.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -57,6 +58,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except Exception as exc:  # noqa: BLE001 - one line for the user, the log files have the rest
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        try:  # an API error: the server's own message says which object and field
+            message = json.loads(getattr(exc, "body", None) or "")["message"]
+        except (ValueError, TypeError, KeyError):
+            pass
         print(f"local-cluster: {type(exc).__name__}: {message}", file=sys.stderr)
         return 1
     return 0

@@ -268,3 +268,31 @@ def empty_project_namespaces(admin, local_cluster, namespaces: tuple[str, ...]) 
         assert time.monotonic() < deadline, [(r.kind, ns, i.metadata.name) for r, ns, i in remaining]
         time.sleep(1)
     local_cluster.recycle_volumes()
+
+
+def triggered_image(stream: dict, tag: str) -> str:
+    """What OpenShift's image trigger writes into a container that follows <stream>:<tag>: the
+    stream's pull spec in the internal registry when the tag's reference policy is Local (as
+    the templates make them), else the source registry's reference; '' before an import."""
+    entry = next((t for t in stream["spec"].get("tags") or [] if t["name"] == tag), {})
+    items = next((t.get("items") or [] for t in (stream.get("status") or {}).get("tags") or [] if t["tag"] == tag), [])
+    if not items:
+        return ""
+    if (entry.get("referencePolicy") or {}).get("type") == "Local":
+        return f"{stream['status']['dockerImageRepository']}@{items[0]['image']}"
+    return items[0]["dockerImageReference"]
+
+
+def source_image(admin, namespace: str, image: str) -> str:
+    """The source registry's reference of an image a container runs through the internal
+    registry (found by digest among the namespace's stream history); other references as they are."""
+    if "@" not in image:
+        return image
+    digest = image.rsplit("@", 1)[1]
+    streams = admin.resources.get(api_version="image.openshift.io/v1", kind="ImageStream")
+    for stream in streams.get(namespace=namespace).to_dict()["items"]:
+        for tag in (stream.get("status") or {}).get("tags") or []:
+            for item in tag.get("items") or []:
+                if item["image"] == digest:
+                    return item["dockerImageReference"]
+    return image

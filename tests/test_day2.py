@@ -18,6 +18,7 @@ import pytest
 import yaml
 from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import NotFoundError
+from localcluster.components import INTERNAL_REGISTRY
 
 pytestmark = pytest.mark.cluster
 
@@ -383,6 +384,9 @@ def test_rollback_pins_and_unpin_follows_again(admin, streams, playbook, local_c
     second = local_cluster.push_image(ref)
     import_now(playbook, stream)
     wait_until(lambda: follows(admin, kind, name, second), f"{kind} {name} rolled out to the imported image")
+    # As on OpenShift: the trigger writes the stream's pull spec in the internal registry
+    # (reference policy Local); the pin below names the source registry's reference instead.
+    assert template_image(get(admin, kind, name)) == f"{INTERNAL_REGISTRY}/{NS}/{stream}@{second}"
 
     history = playbook("history", day2_workload=name)
     assert history.returncode == 0, play_msg(history)

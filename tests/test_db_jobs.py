@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from kubernetes.dynamic.exceptions import NotFoundError
 
-from deploytools import REPO, empty_project_namespaces, make_in_project, project_objects, refused
+from deploytools import REPO, empty_project_namespaces, make_in_project, project_objects, refused, source_image
 
 pytestmark = pytest.mark.cluster
 PROJECT = "packit-db"
@@ -232,14 +232,14 @@ def test_upgrade_moves_the_database_to_a_new_claim_and_keeps_the_old(admin, loca
     assert result.returncode == 0, result.stdout[-3000:]
 
     claims, image = postgres(admin)
-    assert claims == ["postgres-16"] and "postgresql-16-c9s" in image
+    assert claims == ["postgres-16"] and "postgresql-16-c9s" in source_image(admin, PROJECT, image)
     assert get(admin, "apps/v1", "Deployment", "postgres")["status"]["readyReplicas"] == 1
     # No revision of PostgreSQL ever ran the old version on the new claim (it would initialise
     # the claim for 15, where 16 cannot start): the image came before the claim.
     revisions = admin.resources.get(api_version="apps/v1", kind="ReplicaSet").get(namespace=PROJECT).to_dict()["items"]
     on_new = [rs["spec"]["template"]["spec"]["containers"][0]["image"] for rs in revisions
               if "postgres-16" in str(rs["spec"]["template"]["spec"].get("volumes"))]
-    assert on_new and all("postgresql-16-c9s" in image for image in on_new), on_new
+    assert on_new and all("postgresql-16-c9s" in source_image(admin, PROJECT, image) for image in on_new), on_new
     assert get(admin, "v1", "PersistentVolumeClaim", "postgres-16")["status"]["phase"] == "Bound"
     # The old claim is there as it was; the Service is the same object, so the apps' address too.
     kept = get(admin, "v1", "PersistentVolumeClaim", "postgres-15")
@@ -253,7 +253,7 @@ def test_upgrade_moves_the_database_to_a_new_claim_and_keeps_the_old(admin, loca
     assert re.fullmatch(r"postgres-15-to-16-\d{8}-\d{6}\.dump", file)
     # Both Jobs run the new version: its pg_dump reads the old server (the registry's tag: the
     # stream imports it only once the old server has stopped), its server gets the dump.
-    check_job(new[0], "dump", file, image.split("@")[0] + ":c9s")
+    check_job(new[0], "dump", file, source_image(admin, PROJECT, image).split("@")[0] + ":c9s")
     check_job(new[1], "restore", file, image)
     # The dump finished before the new PostgreSQL was deployed.
     assert new[0]["status"]["completionTime"] <= get(admin, "v1", "PersistentVolumeClaim", "postgres-16")[

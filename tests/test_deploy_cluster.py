@@ -21,7 +21,9 @@ import pytest
 import yaml
 from kubernetes.dynamic.exceptions import NotFoundError
 
-from deploytools import SECRET_FILES, REPO, all_objects, read_manifests, ref, run_make, write_secret_files
+from deploytools import (
+    SECRET_FILES, REPO, all_objects, read_manifests, ref, run_make, source_image, triggered_image, write_secret_files)
+from localcluster.components import INTERNAL_REGISTRY
 
 pytestmark = pytest.mark.cluster
 WORKLOAD_KINDS = ("Deployment", "StatefulSet")
@@ -93,13 +95,13 @@ def is_subset(want: Any, have: Any, path: str = "") -> list[str]:
 
 
 def stream_images(admin, namespace: str) -> dict[str, str]:
-    """<stream>:<tag> -> the image reference the tag resolves to now (status)."""
+    """<stream>:<tag> -> the image reference its image trigger sets now (the tag's status)."""
     resource = admin.resources.get(api_version="image.openshift.io/v1", kind="ImageStream")
     found = {}
     for stream in resource.get(namespace=namespace).to_dict()["items"]:
         for tag in (stream.get("status") or {}).get("tags") or []:
             if tag.get("items"):
-                found[f"{stream['metadata']['name']}:{tag['tag']}"] = tag["items"][0]["dockerImageReference"]
+                found[f"{stream['metadata']['name']}:{tag['tag']}"] = triggered_image(stream, tag["tag"])
     return found
 
 
@@ -252,8 +254,11 @@ def test_new_image_source_rolls_out_exactly_its_users(local_cluster, admin, depl
         == {"StatefulSet/packit-worker", "Deployment/packit-service-beat"}
     worker = live(admin, {"apiVersion": "apps/v1", "kind": "StatefulSet",
                           "metadata": {"name": "packit-worker", "namespace": "packit-dev"}})
-    assert worker["spec"]["template"]["spec"]["containers"][0]["image"] == \
-        f"{local_cluster.mirror(canary).rsplit(':', 1)[0]}@{digest}"
+    # The trigger sets the stream's pull spec in the internal registry (reference policy Local),
+    # which serves the canary's digest.
+    worker_image = worker["spec"]["template"]["spec"]["containers"][0]["image"]
+    assert worker_image == f"{INTERNAL_REGISTRY}/packit-dev/packit-worker@{digest}"
+    assert source_image(admin, "packit-dev", worker_image) == f"{local_cluster.mirror(canary).rsplit(':', 1)[0]}@{digest}"
     stream = live(admin, {"apiVersion": "image.openshift.io/v1", "kind": "ImageStream",
                           "metadata": {"name": "packit-worker", "namespace": "packit-dev"}})
     assert stream["spec"]["tags"][0]["from"]["name"] == local_cluster.mirror(canary)

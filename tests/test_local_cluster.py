@@ -17,7 +17,9 @@ import yaml
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
+from localcluster import openshift
 from localcluster.bootstrap import NODE_COUNT, PV_COUNT
+from localcluster.components import INTERNAL_REGISTRY
 from localcluster.layout import COMPONENTS, PORTS
 from localcluster.pins import KUBERNETES_VERSION
 from localcluster.processes import read_pid
@@ -195,6 +197,9 @@ def test_image_import_scheduled_import_and_trigger(local_cluster):
         return items[0]["items"][0]["image"] if items else ""
 
     try:
+        # The server names the internal registry from its config, as OpenShift's does.
+        stream = api.get_namespaced_custom_object("image.openshift.io", "v1", NAMESPACE, "imagestreams", name)
+        assert stream["status"]["dockerImageRepository"] == f"{INTERNAL_REGISTRY}/{NAMESPACE}/{name}"
         _wait(lambda: latest() == first, 30, "the new stream's first import")
         second = local_cluster.push_image(reference)
         answer = api.create_namespaced_custom_object("image.openshift.io", "v1", NAMESPACE, "imagestreamimports", {
@@ -399,6 +404,11 @@ def test_stop_leaves_nothing_running_and_start_does_not_rebuild(local_cluster):
     assert len(_our_pids(layout.cache_dir)) == len(COMPONENTS)
 
     owned_by_session = session_owned_flag(layout).exists()
+    # A cache made with other ports: the start puts the current port in place of the old one.
+    core = client.CoreV1Api(local_cluster.admin_client())
+    core.patch_namespaced_service(openshift.SERVICE, openshift.NAMESPACE,
+                                  {"spec": {"ports": [{"name": "https", "port": 26999, "protocol": "TCP"}]}},
+                                  _content_type="application/merge-patch+json")
     stopped = _run_script("stop")
     assert stopped.returncode == 0, stopped.stderr
     assert _our_pids(layout.cache_dir) == []
@@ -413,6 +423,8 @@ def test_stop_leaves_nothing_running_and_start_does_not_rebuild(local_cluster):
     assert "binaries cached" in started.stdout and "build took" not in started.stdout
     assert {p: p.stat().st_mtime_ns for p in layout.bin_dir.iterdir()} == binaries
     assert len(_our_pids(layout.cache_dir)) == len(COMPONENTS)
+    ports = core.read_namespaced_service(openshift.SERVICE, openshift.NAMESPACE).spec.ports
+    assert [(p.name, p.port) for p in ports] == [("https", PORTS["openshift-apiserver"])]
     # Data survived the restart and the deployer token still works.
     core = client.CoreV1Api(local_cluster.deployer_client())
     assert core.read_namespace(NAMESPACE).metadata.name == NAMESPACE

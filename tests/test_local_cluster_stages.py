@@ -46,3 +46,33 @@ def test_unknown_variable_and_wrong_shape_are_refused(tmp_path: Path):
     (tmp_path / "a.yaml").unlink()
     with pytest.raises(ClusterError, match="no kwok stages"):
         load_stages(tmp_path)
+
+
+def test_an_api_error_of_a_start_is_one_line_with_the_servers_message(tmp_path: Path, monkeypatch, capsys):
+    """What `make local-cluster` prints when the API server refuses a bootstrap object: its
+    message naming the object and field, not the client's bare status code."""
+    import local_cluster
+    from kubernetes.client.exceptions import ApiException
+
+    refusal = ApiException(status=422, reason="Unprocessable Entity")
+    refusal.body = '{"kind": "Status", "message": "Service \\"api\\" is invalid: spec.ports[1].name: Duplicate value"}'
+
+    def refuse(layout):
+        raise refusal
+
+    monkeypatch.setattr(local_cluster.cluster, "start", refuse)
+    assert local_cluster.main(["--cache-dir", str(tmp_path), "start"]) == 1
+    assert capsys.readouterr().err == (
+        'local-cluster: ApiException: Service "api" is invalid: spec.ports[1].name: Duplicate value\n')
+
+
+def test_a_start_starts_every_component_once_after_what_it_needs():
+    from localcluster.layout import COMPONENTS, START_STAGES
+
+    order = [c for stage in START_STAGES for c in stage]
+    assert sorted(order) == sorted(COMPONENTS)
+    stage_of = {c: i for i, stage in enumerate(START_STAGES) for c in stage}
+    needs = {"kube-apiserver": "etcd", "kube-controller-manager": "kube-apiserver", "kube-scheduler": "kube-apiserver",
+             "kwok": "kube-apiserver", "openshift-apiserver": "kube-apiserver",
+             "openshift-controller-manager": "openshift-apiserver", "dc-deployer": "openshift-apiserver"}
+    assert all(stage_of[c] > stage_of[dependency] for c, dependency in needs.items())

@@ -210,3 +210,29 @@ def test_takeover_line():
              "why": "mounts claim postgres-15: deleted before the new workload mounts it"}
     assert manifests.deploy_takeover_line(entry) == (
         "delete Deployment/postgres-15 in p: mounts claim postgres-15: deleted before the new workload mounts it")
+
+
+def test_a_running_image_matches_its_stream_tag_by_digest():
+    """The trigger writes the internal registry's pull spec (reference policy Local) while the
+    stream's history names the source registry's: the same digest is the same image."""
+    tags = load("module_utils", "images")
+    internal = "image-registry.openshift-image-registry.svc:5000/packit-dev/api@sha256:1"
+    assert tags.same_image(internal, "quay.io/packit/api@sha256:1")
+    assert not tags.same_image(internal, "quay.io/packit/api@sha256:2")
+    assert tags.same_image("quay.io/packit/api:stg", "quay.io/packit/api:stg")  # before any import
+    assert not tags.same_image("quay.io/packit/api:stg", "quay.io/packit/api@sha256:1")
+
+
+def test_a_pin_names_the_source_registry_of_the_running_digest():
+    tags = load("module_utils", "images")
+    stream = {"status": {"tags": [
+        {"tag": "other", "items": [{"image": "sha256:3", "dockerImageReference": "quay.io/packit/api@sha256:3"}]},
+        {"tag": "dev", "items": [{"image": "sha256:2", "dockerImageReference": "quay.io/packit/api@sha256:2"},
+                                 {"image": "sha256:1", "dockerImageReference": "quay.io/packit/api@sha256:1"}]},
+    ]}}
+    internal = "image-registry.openshift-image-registry.svc:5000/packit-dev/api@sha256:"
+    assert tags.source_reference(stream, "dev", internal + "1") == "quay.io/packit/api@sha256:1"
+    assert tags.source_reference(stream, "dev", internal + "3") == "quay.io/packit/api@sha256:3"
+    # no longer recorded (or never imported): the reference as given
+    assert tags.source_reference(stream, "dev", internal + "9") == internal + "9"
+    assert tags.source_reference({}, "dev", "quay.io/packit/api@sha256:1") == "quay.io/packit/api@sha256:1"

@@ -110,8 +110,11 @@ def bootstrap_openshift_prerequisites(layout: Layout) -> None:
     for body in openshift.aggregation_objects(layout.ca_cert.read_bytes(), PORTS["openshift-apiserver"]):
         if body["kind"] == "Service":
             _create_or_replace(lambda body=body: core.create_namespaced_service(openshift.NAMESPACE, body),
-                               lambda body=body: core.patch_namespaced_service(openshift.SERVICE,
-                                                                               openshift.NAMESPACE, body))
+                               # A merge patch replaces the port list: a strategic one keys the ports
+                               # by number and would keep a cache's earlier port beside the new one.
+                               lambda body=body: core.patch_namespaced_service(
+                                   openshift.SERVICE, openshift.NAMESPACE, body,
+                                   _content_type="application/merge-patch+json"))
         else:
             # Replaced whole, so that no `automanaged` label of a CRD-era object survives
             # (the aggregator's autoregistration would point it back at the CRDs).

@@ -10,7 +10,7 @@ from localcluster.bootstrap import bootstrap, bootstrap_openshift_prerequisites,
 from localcluster.build import build
 from localcluster.components import api_healthy, write_component_configs
 from localcluster.credentials import ensure_tokens, write_client_files
-from localcluster.layout import COMPONENTS, HOST, NAMESPACES, PORTS, Layout, locked
+from localcluster.layout import COMPONENTS, HOST, NAMESPACES, PORTS, START_STAGES, Layout, locked
 from localcluster.pki import ensure_pki
 from localcluster.processes import (is_running, our_processes, read_pid, start_component, stop_component,
                                     terminate, wait_component)
@@ -36,14 +36,17 @@ def _start(layout: Layout) -> bool:
     write_component_configs(layout)
     write_kwok_config(layout)
     try:
-        for component in COMPONENTS:
-            if component == "openshift-apiserver":
-                bootstrap_openshift_prerequisites(layout)
-            if component == "openshift-controller-manager" and read_pid(layout, component) is None:
+        for stage in START_STAGES:
+            if "openshift-controller-manager" in stage and read_pid(layout, "openshift-controller-manager") is None:
                 release_leader_lock(layout)
-            start_component(layout, component)
-            wait_component(layout, component)
-            if component == "openshift-apiserver":
+            for component in stage:
+                start_component(layout, component)
+            if "kube-controller-manager" in stage:
+                # needs only the API server: done while the controllers and kwok come up
+                bootstrap_openshift_prerequisites(layout)
+            for component in stage:
+                wait_component(layout, component)
+            if "openshift-apiserver" in stage:
                 wait_openshift_api(layout)
         bootstrap(layout)
     except Exception:

@@ -38,6 +38,11 @@ PORTS = {
 # Start order; stop goes the other way.
 COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "registry",
               "openshift-apiserver", "openshift-controller-manager", "dc-deployer")
+# The order of a start: the components of a stage start together, and each stage waits for the
+# one before it to serve (the API server needs etcd; the controllers, the scheduler and kwok
+# need the API server; the OpenShift controllers need openshift-apiserver's APIs).
+START_STAGES = (("etcd", "registry"), ("kube-apiserver",), ("kube-controller-manager", "kube-scheduler", "kwok"),
+                ("openshift-apiserver",), ("openshift-controller-manager", "dc-deployer"))
 
 NAMESPACES = ("packit-dev", "packit-dev-sandbox", "stream-dev", "stream-dev-sandbox",
               "packit-adopt", "packit-adopt-sandbox",  # the takeover tests

@@ -15,6 +15,12 @@ try:
 except ImportError:  # reported by run() through missing_required_lib
     pass
 
+# The options of an access check (documented by the doc fragment packit.deployment.checks.access).
+ACCESS_ARGS: dict = {
+    "verbs": {"type": "list", "elements": "str", "default": ["get", "create", "patch"]},
+    "settings_hint": {"type": "str", "default": "the vars file"},
+}
+
 
 def unreachable(where: str, exc: Exception, hint: str) -> K8sError:
     if getattr(exc, "status", 0) == 401:

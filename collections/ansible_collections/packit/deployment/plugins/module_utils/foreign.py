@@ -18,6 +18,11 @@ except ImportError:  # reported by run() through missing_required_lib
 MANAGED_BY = "app.kubernetes.io/managed-by"
 KEPT_KINDS = ("PersistentVolumeClaim", "Secret", "ConfigMap")
 IGNORED_KINDS = ("Namespace",)
+# The options of the foreign-object check (documented by the doc fragment packit.deployment.checks.foreign).
+FOREIGN_ARGS: dict = {
+    "managed_by": {"type": "str", "default": "packit-deployment"},
+    "command_hint": {"type": "str", "default": "make adopt"},
+}
 MOUNTING_KINDS = (("apps/v1", "Deployment"), ("apps/v1", "StatefulSet"), ("apps.openshift.io/v1", "DeploymentConfig"))
 
 

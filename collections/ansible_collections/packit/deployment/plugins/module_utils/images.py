@@ -29,6 +29,34 @@ def stream_tag(stream: dict[str, Any], tag: str) -> tuple[dict[str, Any] | None,
     return entry, ((entry or {}).get("from") or {}).get("name", "")
 
 
+def digest(ref: str) -> str:
+    """The digest of an image reference (sha256:...), empty for a reference by tag."""
+    return ref.rsplit("@", 1)[1] if "@" in ref else ""
+
+
+def same_image(running: str, wanted: str) -> bool:
+    """Whether a container runs the image a stream tag resolves to. The image trigger writes the
+    stream's own pull spec in the internal registry (reference policy Local) or the source
+    registry's (Source), so references by digest are compared by their digest."""
+    if digest(running) and digest(wanted):
+        return digest(running) == digest(wanted)
+    return running == wanted
+
+
+def source_reference(stream: dict[str, Any], tag: str, image: str) -> str:
+    """The source registry's reference of an image the stream imported: a workload runs the
+    internal registry's pull spec (reference policy Local), and a pin to that would make the
+    stream import from itself. Found by digest in the tag's history (then any tag's); the
+    reference as given when the stream no longer records it."""
+    wanted = digest(image)
+    tags = sorted((stream.get("status") or {}).get("tags") or [], key=lambda t: t.get("tag") != tag)
+    for status_tag in tags if wanted else []:
+        for item in status_tag.get("items") or []:
+            if item.get("image") == wanted and item.get("dockerImageReference"):
+                return item["dockerImageReference"]
+    return image
+
+
 def _tags_patch(stream: dict[str, Any], tags: list[dict[str, Any]]) -> dict[str, Any]:
     # spec.tags is replaced as a whole; resourceVersion makes a concurrent edit fail instead of being lost.
     return {"metadata": {"resourceVersion": stream["metadata"]["resourceVersion"]}, "spec": {"tags": tags}}
@@ -56,6 +84,7 @@ def pin_tag(client, namespace: str, stream_name: str, tag: str, image: str,
         notes[PINNED_IMPORT_POLICY] = json.dumps(entry.get("importPolicy") or {}, sort_keys=True)
         notes[PINNED_AT] = now()
     entry["annotations"] = notes
+    image = source_reference(stream, tag, image)
     entry["from"] = {"kind": "DockerImage", "name": image}
     # scheduled: false is the default, which the API server stores as an absent key
     entry["importPolicy"] = {k: v for k, v in (entry.get("importPolicy") or {}).items() if k != "scheduled"}

@@ -7,17 +7,15 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from ansible_collections.packit.deployment.plugins.module_utils.access import review_access
+from ansible_collections.packit.deployment.plugins.module_utils.access import ACCESS_ARGS, review_access
 from ansible_collections.packit.deployment.plugins.module_utils.foreign import (
-    pod_claims, public, read_foreign, refuse_foreign)
+    FOREIGN_ARGS, pod_claims, public, read_foreign, refuse_foreign)
 from ansible_collections.packit.deployment.plugins.module_utils.k8s import K8sError, get, list_objects, resource
 
 # The options of a preflight (the preflight module's, and the apply module's `preflight`).
 PREFLIGHT_OPTIONS: dict[str, dict[str, Any]] = {
-    "verbs": {"type": "list", "elements": "str", "default": ["get", "create", "patch"]},
-    "settings_hint": {"type": "str", "default": "the vars file"},
-    "managed_by": {"type": "str", "default": "packit-deployment"},
-    "command_hint": {"type": "str", "default": "make adopt"},
+    **ACCESS_ARGS,
+    **FOREIGN_ARGS,
     "postgres": {"type": "dict", "options": {
         "api_version": {"type": "str", "required": True},
         "kind": {"type": "str", "required": True},

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.packit.deployment.plugins.module_utils.images import stream_tag
+from ansible_collections.packit.deployment.plugins.module_utils.images import same_image, stream_tag
 from ansible_collections.packit.deployment.plugins.module_utils.k8s import list_objects, resource
 from ansible_collections.packit.deployment.plugins.module_utils.workloads import (
     ROLLOUT_KINDS, WORKLOAD_KINDS, container_images, image_triggers, last_rollout, rollout_state,
@@ -49,7 +49,7 @@ def status_table(client, namespace: str, service: str, deployment: str) -> dict:
             _, tag_image = stream_tag(streams.get(t["stream"], {}), t["tag"]) if t["stream"] in streams else (None, "")
             images.append({"container": t["container"], "running": running.get(t["container"], ""),
                            "stream_tag": f"{t['stream']}:{t['tag']}", "stream_image": tag_image,
-                           "current": running.get(t["container"], "") == tag_image})
+                           "current": same_image(running.get(t["container"], ""), tag_image)})
         if not images:
             images = [{"container": c, "running": i, "stream_tag": "", "stream_image": "", "current": None}
                       for c, i in running.items()]

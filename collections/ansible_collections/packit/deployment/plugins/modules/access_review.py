@@ -18,16 +18,7 @@ options:
     type: list
     elements: dict
     required: true
-  verbs:
-    description: Verbs every object needs.
-    type: list
-    elements: str
-    default: [get, create, patch]
-  settings_hint:
-    description: Where the user sets the connection (named in error messages).
-    type: str
-    default: the vars file
-extends_documentation_fragment: [kubernetes.core.k8s_auth_options]
+extends_documentation_fragment: [kubernetes.core.k8s_auth_options, packit.deployment.checks.access]
 notes:
   - kubernetes.core.k8s can create one SelfSubjectAccessReview per task; a run needs one per
     verb, kind and namespace (about a hundred), which this module asks in one task and reports
@@ -53,7 +44,7 @@ checked:
   returned: success
 """
 
-from ansible_collections.packit.deployment.plugins.module_utils.access import connect_as, review_access
+from ansible_collections.packit.deployment.plugins.module_utils.access import ACCESS_ARGS, connect_as, review_access
 from ansible_collections.packit.deployment.plugins.module_utils.k8s import run
 
 
@@ -65,8 +56,7 @@ def review(module, _client) -> dict:
 
 def main() -> None:
     run(dict(objects=dict(type="list", elements="dict", required=True),
-             verbs=dict(type="list", elements="str", default=["get", "create", "patch"]),
-             settings_hint=dict(type="str", default="the vars file")), review, connected=False)
+             **ACCESS_ARGS), review, connected=False)
 
 
 if __name__ == "__main__":

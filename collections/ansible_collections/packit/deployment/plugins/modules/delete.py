@@ -33,14 +33,6 @@ options:
     description: Where the user sets the connection (named in error messages).
     type: str
     default: the vars file
-  managed_by:
-    description: Value of app.kubernetes.io/managed-by on this repository's objects.
-    type: str
-    default: packit-deployment
-  command_hint:
-    description: The make command line that previews a takeover (named when another deployment's objects are found).
-    type: str
-    default: make adopt
   timeout:
     description: Seconds the deleted objects get to be gone, all phases together.
     type: int
@@ -49,7 +41,7 @@ options:
     description: Requests at a time within a phase.
     type: int
     default: 8
-extends_documentation_fragment: [kubernetes.core.k8s_auth_options]
+extends_documentation_fragment: [kubernetes.core.k8s_auth_options, packit.deployment.checks.foreign]
 notes:
   - One module run where a loop of kubernetes.core.k8s made one per object, plus one each for
     the permissions and the foreign objects.
@@ -77,7 +69,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ansible_collections.packit.deployment.plugins.module_utils.access import connect_as, review_access
-from ansible_collections.packit.deployment.plugins.module_utils.foreign import read_foreign, refuse_foreign
+from ansible_collections.packit.deployment.plugins.module_utils.foreign import FOREIGN_ARGS, read_foreign, refuse_foreign
 from ansible_collections.packit.deployment.plugins.module_utils.k8s import (
     K8sError, api_message, get, resource, run, status_of)
 from ansible_collections.packit.deployment.plugins.module_utils.manifests import phases, refs
@@ -86,8 +78,7 @@ ARGUMENT_SPEC = {
     "objects": {"type": "list", "elements": "dict", "required": True},
     "keep_kinds": {"type": "list", "elements": "str", "default": ["PersistentVolumeClaim", "Namespace"]},
     "settings_hint": {"type": "str", "default": "the vars file"},
-    "managed_by": {"type": "str", "default": "packit-deployment"},
-    "command_hint": {"type": "str", "default": "make adopt"},
+    **FOREIGN_ARGS,
     "timeout": {"type": "int", "default": 600},
     "parallel": {"type": "int", "default": 8},
 }

@@ -31,23 +31,6 @@ options:
     description: The project.
     type: str
     required: true
-  verbs:
-    description: Verbs every object needs.
-    type: list
-    elements: str
-    default: [get, create, patch]
-  settings_hint:
-    description: Where the user sets the connection (named in error messages).
-    type: str
-    default: the vars file
-  managed_by:
-    description: Value of app.kubernetes.io/managed-by on this repository's objects.
-    type: str
-    default: packit-deployment
-  command_hint:
-    description: The make command line that previews a takeover (named in C(foreign_refusal)).
-    type: str
-    default: make adopt
   postgres:
     description: The PostgreSQL workload whose claims to read, and the claim and version this deploy gives it; none to skip.
     type: dict
@@ -61,7 +44,10 @@ options:
     description: A takeover (make adopt) follows, so the foreign objects are not among C(refusals).
     type: bool
     default: false
-extends_documentation_fragment: [kubernetes.core.k8s_auth_options]
+extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
+  - packit.deployment.checks.access
+  - packit.deployment.checks.foreign
 notes:
   - One module run where the deploy made four (access review, two reads, the takeover check),
     each paying a Python start, the client's imports and the module's packaging.

@@ -31,19 +31,11 @@ options:
     type: str
     choices: [check, preview, apply]
     default: check
-  managed_by:
-    description: Value of app.kubernetes.io/managed-by on this repository's objects.
-    type: str
-    default: packit-deployment
   timeout:
     description: Seconds to wait for deleted objects to be gone.
     type: int
     default: 300
-  command_hint:
-    description: The make command line that previews the takeover (named in the check message).
-    type: str
-    default: make adopt
-extends_documentation_fragment: [kubernetes.core.k8s_auth_options]
+extends_documentation_fragment: [kubernetes.core.k8s_auth_options, packit.deployment.checks.foreign]
 notes:
   - A module of its own because finding the objects is a join (rendered names, the managed-by
     label, the claims each foreign workload mounts) and applying the plan must check every
@@ -71,7 +63,7 @@ foreign:
 """
 
 from ansible_collections.packit.deployment.plugins.module_utils.foreign import (
-    denied, public, read_foreign, refuse_foreign, take_over)
+    FOREIGN_ARGS, denied, public, read_foreign, refuse_foreign, take_over)
 from ansible_collections.packit.deployment.plugins.module_utils.k8s import K8sError, run
 
 try:
@@ -105,9 +97,7 @@ def takeover(module, _client) -> dict:
 def main() -> None:
     run(dict(objects=dict(type="list", elements="dict", required=True),
              mode=dict(type="str", choices=["check", "preview", "apply"], default="check"),
-             managed_by=dict(type="str", default="packit-deployment"),
-             timeout=dict(type="int", default=300),
-             command_hint=dict(type="str", default="make adopt")), takeover, connected=False)
+             timeout=dict(type="int", default=300), **FOREIGN_ARGS), takeover, connected=False)
 
 
 if __name__ == "__main__":
