@@ -396,33 +396,36 @@ def test_rollback_pins_and_unpin_follows_again(admin, streams, playbook, local_c
     assert check.returncode == 0, play_msg(check)
     assert template_image(get(admin, kind, name)).endswith(second)
 
-    proc = playbook("rollback", day2_workload=name)
-    assert proc.returncode == 0, play_msg(proc)
-    pinned = f"{local_cluster.mirror(ref).rsplit(':', 1)[0]}@{first}"
-    assert f"pinned {stream}:dev={pinned}" in proc.stdout
-    tag = get(admin, "ImageStream", stream)["spec"]["tags"][0]
-    assert tag["from"] == {"kind": "DockerImage", "name": pinned}
-    assert not tag["importPolicy"].get("scheduled")
-    assert json.loads(tag["annotations"]["packit.dev/pinned-from"])["name"] == local_cluster.mirror(ref)
-    wait_until(lambda: follows(admin, kind, name, first), f"{kind} {name} rolled back")
-    time.sleep(5)  # several trigger-controller passes: the rollback stays
-    assert template_image(get(admin, kind, name)).endswith(first)
-    assert stream_image(admin, stream) == first
-    assert "(pinned:" in playbook("history", day2_workload=name).stdout
-    # an import while pinned imports the pinned image: nothing moves
-    import_now(playbook, stream)
-    assert template_image(get(admin, kind, name)).endswith(first)
+    try:
+        proc = playbook("rollback", day2_workload=name)
+        assert proc.returncode == 0, play_msg(proc)
+        pinned = f"{local_cluster.mirror(ref).rsplit(':', 1)[0]}@{first}"
+        assert f"pinned {stream}:dev={pinned}" in proc.stdout
+        tag = get(admin, "ImageStream", stream)["spec"]["tags"][0]
+        assert tag["from"] == {"kind": "DockerImage", "name": pinned}
+        assert not tag["importPolicy"].get("scheduled")
+        assert json.loads(tag["annotations"]["packit.dev/pinned-from"])["name"] == local_cluster.mirror(ref)
+        wait_until(lambda: follows(admin, kind, name, first), f"{kind} {name} rolled back")
+        time.sleep(5)  # several trigger-controller passes: the rollback stays
+        assert template_image(get(admin, kind, name)).endswith(first)
+        assert stream_image(admin, stream) == first
+        assert "(pinned:" in playbook("history", day2_workload=name).stdout
+        # an import while pinned imports the pinned image: nothing moves
+        import_now(playbook, stream)
+        assert template_image(get(admin, kind, name)).endswith(first)
 
-    unpin = playbook("unpin", day2_workload=name)
-    assert unpin.returncode == 0, play_msg(unpin)
-    assert "changed=1" in unpin.stdout
-    tag = get(admin, "ImageStream", stream)["spec"]["tags"][0]
-    assert tag["from"] == {"kind": "DockerImage", "name": local_cluster.mirror(ref)}
-    assert tag["importPolicy"] == {"importMode": "Legacy"}  # as the stream was made (scheduled: false)
-    assert not tag.get("annotations")
-    wait_until(lambda: follows(admin, kind, name, second), f"{kind} {name} back on the newest image")
-    again = playbook("unpin", day2_workload=name)
-    assert again.returncode == 0 and "changed=0" in again.stdout
+        unpin = playbook("unpin", day2_workload=name)
+        assert unpin.returncode == 0, play_msg(unpin)
+        assert "changed=1" in unpin.stdout
+        tag = get(admin, "ImageStream", stream)["spec"]["tags"][0]
+        assert tag["from"] == {"kind": "DockerImage", "name": local_cluster.mirror(ref)}
+        assert tag["importPolicy"] == {"importMode": "Legacy"}  # as the stream was made (scheduled: false)
+        assert not tag.get("annotations")
+        wait_until(lambda: follows(admin, kind, name, second), f"{kind} {name} back on the newest image")
+        again = playbook("unpin", day2_workload=name)
+        assert again.returncode == 0 and "changed=0" in again.stdout
+    finally:  # the next tests follow the streams again, whatever failed here
+        playbook("unpin", day2_workload=name)
 
 
 def test_rollback_errors(admin, playbook):

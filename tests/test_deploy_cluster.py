@@ -247,22 +247,25 @@ def test_new_image_source_rolls_out_exactly_its_users(local_cluster, admin, depl
     before = followers(admin, "packit-dev", "packit-dev")
     images = yaml.safe_load((REPO / "roles/deploy/defaults/main/images.yml").read_text())["images"]
     images["packit-worker"] = canary
-    result = make(local_cluster, "deploy", "packit", deploy_secrets, "-e '" + json.dumps({"images": images}) + "'")
-    assert result.returncode == 0, result.stdout[-3000:]
-    assert settled_changes(admin, "packit-dev", "packit-dev", before,
-                           {"StatefulSet/packit-worker", "Deployment/packit-service-beat"}) \
-        == {"StatefulSet/packit-worker", "Deployment/packit-service-beat"}
-    worker = live(admin, {"apiVersion": "apps/v1", "kind": "StatefulSet",
-                          "metadata": {"name": "packit-worker", "namespace": "packit-dev"}})
-    # The trigger sets the stream's pull spec in the internal registry (reference policy Local),
-    # which serves the canary's digest.
-    worker_image = worker["spec"]["template"]["spec"]["containers"][0]["image"]
-    assert worker_image == f"{INTERNAL_REGISTRY}/packit-dev/packit-worker@{digest}"
-    assert source_image(admin, "packit-dev", worker_image) == f"{local_cluster.mirror(canary).rsplit(':', 1)[0]}@{digest}"
-    stream = live(admin, {"apiVersion": "image.openshift.io/v1", "kind": "ImageStream",
-                          "metadata": {"name": "packit-worker", "namespace": "packit-dev"}})
-    assert stream["spec"]["tags"][0]["from"]["name"] == local_cluster.mirror(canary)
-    assert make(local_cluster, "deploy", "packit", deploy_secrets).returncode == 0
+    try:
+        result = make(local_cluster, "deploy", "packit", deploy_secrets, "-e '" + json.dumps({"images": images}) + "'")
+        assert result.returncode == 0, result.stdout[-3000:]
+        assert settled_changes(admin, "packit-dev", "packit-dev", before,
+                               {"StatefulSet/packit-worker", "Deployment/packit-service-beat"}) \
+            == {"StatefulSet/packit-worker", "Deployment/packit-service-beat"}
+        worker = live(admin, {"apiVersion": "apps/v1", "kind": "StatefulSet",
+                              "metadata": {"name": "packit-worker", "namespace": "packit-dev"}})
+        # The trigger sets the stream's pull spec in the internal registry (reference policy
+        # Local), which serves the canary's digest.
+        worker_image = worker["spec"]["template"]["spec"]["containers"][0]["image"]
+        assert worker_image == f"{INTERNAL_REGISTRY}/packit-dev/packit-worker@{digest}"
+        assert source_image(admin, "packit-dev", worker_image) == \
+            f"{local_cluster.mirror(canary).rsplit(':', 1)[0]}@{digest}"
+        stream = live(admin, {"apiVersion": "image.openshift.io/v1", "kind": "ImageStream",
+                              "metadata": {"name": "packit-worker", "namespace": "packit-dev"}})
+        assert stream["spec"]["tags"][0]["from"]["name"] == local_cluster.mirror(canary)
+    finally:  # the next tests follow the stream's usual source again, whatever failed here
+        assert make(local_cluster, "deploy", "packit", deploy_secrets).returncode == 0
 
 
 def test_scheduled_import_rolls_out_exactly_the_followers(local_cluster, admin):
