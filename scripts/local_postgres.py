@@ -52,12 +52,14 @@ def fill_sql(rows: int) -> str:
 
 
 def free_port() -> int:
-    """A free loopback port outside 26700-26799, which the local control plane keeps for itself."""
+    """A free loopback port outside the ones the local control plane keeps for itself."""
+    from localcluster.layout import PORT_RANGE
+
     while True:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
-        if not 26700 <= port <= 26799:
+        if port not in PORT_RANGE:
             return port
 
 

@@ -76,3 +76,10 @@ def test_a_start_starts_every_component_once_after_what_it_needs():
              "kwok": "kube-apiserver", "openshift-apiserver": "kube-apiserver",
              "openshift-controller-manager": "openshift-apiserver", "dc-deployer": "openshift-apiserver"}
     assert all(stage_of[c] > stage_of[dependency] for c, dependency in needs.items())
+
+
+def test_every_port_of_the_control_plane_is_in_the_range_it_keeps():
+    from localcluster.layout import PORT_RANGE, PORTS
+
+    assert all(port in PORT_RANGE for port in PORTS.values())
+    assert PORT_RANGE.stop <= 32768  # below Linux's default ephemeral range

@@ -19,9 +19,11 @@ from localcluster import ClusterError
 from localcluster.pins import REPO_ROOT, build_key
 
 HOST = "127.0.0.1"
-# Uncommon loopback ports (nothing standard lives in 26700-26799), below Linux's ephemeral
-# range (32768-60999): a port in that range can be the source port of an outgoing connection
-# when a component starts, and its listener then fails with "address already in use".
+# The loopback ports the local control plane keeps for itself: uncommon ones (nothing standard
+# lives there), below Linux's ephemeral range (32768-60999): a port in that range can be the
+# source port of an outgoing connection when a component starts, and its listener then fails
+# with "address already in use".
+PORT_RANGE = range(26700, 26800)
 PORTS = {
     "etcd": 26779,
     "etcd-peer": 26780,
@@ -35,7 +37,7 @@ PORTS = {
     "dc-deployer": 26748,
 }
 
-# Start order; stop goes the other way.
+# Every component; a stop goes in the other order (a start: START_STAGES).
 COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "registry",
               "openshift-apiserver", "openshift-controller-manager", "dc-deployer")
 # The order of a start: the components of a stage start together, and each stage waits for the

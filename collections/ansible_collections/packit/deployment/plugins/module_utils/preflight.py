@@ -88,11 +88,16 @@ def data_refusal(found: dict[str, Any], namespace: str, postgres: dict[str, Any]
             f"with make db-upgrade (README, Database) or set postgres_version to the running version; nothing was changed")
 
 
-def refusals(found: dict[str, Any], namespace: str, options: dict[str, Any]) -> list[str]:
-    """Every reason not to deploy, in the order the checks speak: the PostgreSQL version, the
+def refusal_lines(found: dict[str, Any], namespace: str, options: dict[str, Any]) -> dict[str, Any]:
+    """The guards' lines (version_refusal, data_refusal; empty when they pass) and `refusals`:
+    every reason not to deploy, in the order the checks speak - the PostgreSQL version, the
     foreign objects (not while adopting: the takeover deals with them), the running PostgreSQL."""
     postgres = options.get("postgres")
-    reasons = [version_refusal(found, namespace, postgres),
-               "" if options.get("adopting") else found.get("foreign_refusal", ""),
-               data_refusal(found, namespace, postgres)]
-    return [r for r in reasons if r]
+    version, data = version_refusal(found, namespace, postgres), data_refusal(found, namespace, postgres)
+    reasons = [version, "" if options.get("adopting") else found.get("foreign_refusal", ""), data]
+    return {"version_refusal": version, "data_refusal": data, "refusals": [r for r in reasons if r]}
+
+
+def refusals(found: dict[str, Any], namespace: str, options: dict[str, Any]) -> list[str]:
+    """Every reason not to deploy, in the order the checks speak (refusal_lines)."""
+    return refusal_lines(found, namespace, options)["refusals"]

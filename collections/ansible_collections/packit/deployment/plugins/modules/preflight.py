@@ -90,7 +90,7 @@ refusals: {description: Every refusal line, in the order the checks speak., type
 from ansible_collections.packit.deployment.plugins.module_utils.access import connect_as
 from ansible_collections.packit.deployment.plugins.module_utils.k8s import run
 from ansible_collections.packit.deployment.plugins.module_utils.preflight import (
-    PREFLIGHT_OPTIONS, data_refusal, read, refusals, version_refusal)
+    PREFLIGHT_OPTIONS, read, refusal_lines)
 
 ARGUMENT_SPEC = {
     "objects": {"type": "list", "elements": "dict", "required": True},
@@ -102,9 +102,7 @@ ARGUMENT_SPEC = {
 def preflight(module, _client) -> dict:
     p = module.params
     found = read(connect_as(p, p["settings_hint"]), p, p["objects"], p["namespace"])
-    return dict(found, changed=False, refusals=refusals(found, p["namespace"], p),
-                version_refusal=version_refusal(found, p["namespace"], p["postgres"]),
-                data_refusal=data_refusal(found, p["namespace"], p["postgres"]))
+    return dict(found, changed=False, **refusal_lines(found, p["namespace"], p))
 
 
 def main() -> None:
