@@ -3,7 +3,7 @@
 
 Kubernetes kinds are checked against schemas/kubernetes.json (extracted from the pinned
 Kubernetes release by update_k8s_schemas.py); OpenShift kinds against the
-openAPIV3Schema of the CRDs in crds/openshift/ (for this offline check only: the local
+openAPIV3Schema of the CRDs under crds/ (crds/openshift/, crds/mpp/) (for this offline check only: the local
 control plane serves the real OpenShift API, which validates again). Strict: a field the schema does not define is an error, as with the API
 server's fieldValidation=Strict. CEL rules (x-kubernetes-validations) are left to the API
 server.
@@ -81,7 +81,7 @@ class Schemas:
             {"$ref": "#/definitions/io.k8s.api.core.v1.PodTemplateSpec", "definitions": definitions},
             format_checker=checker,
         )
-        for path in sorted(crd_dir.glob("*.yaml")):
+        for path in sorted(crd_dir.rglob("*.yaml")):
             crd = yaml.safe_load(path.read_text())
             group = crd["spec"]["group"]
             kind = crd["spec"]["names"]["kind"]
@@ -103,7 +103,7 @@ class Schemas:
         key = f"{obj.get('apiVersion', '')}/{obj.get('kind', '')}"
         validator = self.validators.get(key)
         if validator is None:
-            return [f"unknown apiVersion/kind {key} (no schema in schemas/kubernetes.json or crds/openshift)"]
+            return [f"unknown apiVersion/kind {key} (no schema in schemas/kubernetes.json or crds/)"]
         found = [_describe(e) for e in validator.iter_errors(obj)]
         if key == "apps.openshift.io/v1/DeploymentConfig" and isinstance(obj.get("spec", {}).get("template"), dict):
             found += ["spec.template." + _describe(e) for e in self.pod_template.iter_errors(obj["spec"]["template"])]
@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Validate rendered manifests against the pinned schemas.")
     parser.add_argument("paths", nargs="+", type=Path, help="manifest files or directories")
     parser.add_argument("--k8s-schemas", type=Path, default=ROOT / "schemas" / "kubernetes.json")
-    parser.add_argument("--crds", type=Path, default=ROOT / "crds" / "openshift")
+    parser.add_argument("--crds", type=Path, default=ROOT / "crds")
     args = parser.parse_args(argv)
     for path in args.paths:
         if not path.exists():

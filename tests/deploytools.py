@@ -67,6 +67,8 @@ SECRET_FILES: dict[str, str] = {
     "fedora.keytab": "",
     **_keys(),
     "ssh_config": "Host pkgs.fedoraproject.org\n  IdentityFile /home/packit/.ssh/id_ed25519\n",
+    "centpkg-sig.conf": "[centpkg-sig]\nlookaside = https://git.centos.org/sources\n\n"
+                        "[centpkg-sig.distgit]\napibaseurl = https://gitlab.com\ntoken = s3cret-gitlab\n",
     "sentry_key": "https://key@sentry.example/1",
     "aws.yml": "access-key-id: x\nsecret-access-key: y\n",
     "postgres.yml": "database-name: packit\ndatabase-user: packit\ndatabase-password: s3cret-pg\n",
@@ -89,6 +91,9 @@ def env() -> dict[str, str]:
     result["ANSIBLE_CONFIG"] = str(REPO / "ansible.cfg")
     result["ANSIBLE_NOCOLOR"] = "1"
     result["ANSIBLE_FORCE_COLOR"] = "0"
+    # The tests run from whatever checkout CI made: its remote is no business of theirs
+    # (tests/test_checkout.py turns the check on where it tests it).
+    result["CHECK_UP_TO_DATE"] = "false"
     result["PATH"] = f"{VENV_BIN}:{result.get('PATH', '')}"
     return result
 

@@ -127,10 +127,15 @@ def test_registry_mirror_with_a_scheme_is_refused(tmp_path, secrets_dir):
     assert_refused(result, out, "image_registry_mirror=https://mirror.example.com is not host[:port][/path]")
 
 
-def vars_file(tmp_path: Path, text: str) -> str:
-    """A vars directory with packit/stg.yml of this text, as config_vars_dir."""
+def vars_file(tmp_path: Path, text: str, replace: bool = False) -> str:
+    """A vars directory with packit/stg.yml, the template and this text, as config_vars_dir.
+    replace: without the template's lines of the top-level names the text sets (a name twice
+    is refused)."""
     (tmp_path / "vars" / "packit").mkdir(parents=True)
-    (tmp_path / "vars" / "packit" / "stg.yml").write_text(template_vars("packit", "stg").read_text() + text)
+    names = {line.split(":")[0] for line in text.splitlines()} if replace else set()
+    kept = [line for line in template_vars("packit", "stg").read_text().splitlines(keepends=True)
+            if line.split(":")[0] not in names]
+    (tmp_path / "vars" / "packit" / "stg.yml").write_text("".join(kept) + text)
     return f"-e config_vars_dir={tmp_path}/vars"
 
 
@@ -158,6 +163,66 @@ def test_a_yaml_error_in_the_vars_file_names_line_and_column(tmp_path, secrets_d
     assert f"line {lines + 1}, column" in line or f"line {lines + 2}, column" in line, line
     assert "Unknown error" not in result.stdout
 
+
+
+@pytest.mark.parametrize(("text", "what", "first", "second", "value"), [
+    ('api_key: "sha256~t0ken-value"\n', "variable api_key", "api_key", 1, "t0ken-value"),
+    ("images:\n  redis: quay.io/a/redis:1\n  valkey: quay.io/a/valkey:1\n  redis: quay.io/b/redis:1\n",
+     "key redis in images", 2, 4, "quay.io/b/redis"),
+])
+def test_a_duplicate_key_in_the_vars_file_is_refused_without_its_value(tmp_path, secrets_dir, text, what, first,
+                                                                        second, value):
+    """YAML would keep the last value silently, and Ansible's loader warns with the source line,
+    which may be the token: the check names the key and its lines only. first, second: a line
+    of the text appended to the template (its number there), or the template's line of a
+    variable (its name)."""
+    template = template_vars("packit", "stg").read_text().splitlines()
+
+    def line(at: int | str) -> int:
+        return len(template) + at if isinstance(at, int) else next(
+            n for n, text in enumerate(template, 1) if text.startswith(f"{at}:"))
+
+    result, out = render(tmp_path, secrets_dir, EXTRA=vars_file(tmp_path, text))
+    assert_refused(result, out, f"{tmp_path}/vars/packit/stg.yml: duplicate {what} at lines {line(first)} and "
+                                f"{line(second)} (YAML would keep only the last value): remove one of them; nothing "
+                                "was changed")
+    assert value not in result.stdout + result.stderr
+
+
+def trimmed_vars_file(tmp_path: Path, deployment: str, *names: str) -> str:
+    """A vars directory with packit/<deployment>.yml: its template without the lines that set
+    names, as config_vars_dir."""
+    (tmp_path / "vars" / "packit").mkdir(parents=True)
+    kept = [line for line in template_vars("packit", deployment).read_text().splitlines(keepends=True)
+            if line.split(":")[0] not in names]
+    (tmp_path / "vars" / "packit" / f"{deployment}.yml").write_text("".join(kept))
+    return f"-e config_vars_dir={tmp_path}/vars"
+
+
+def test_a_prod_vars_file_that_lacks_a_variable_of_its_template_is_refused(tmp_path, secrets_dir):
+    """Names only: kv_database's value in the template (valkey) is not shown. host is a connection
+    setting, an alternative to kubeconfig: a file may leave it out."""
+    extra = trimmed_vars_file(tmp_path, "prod", "kv_database", "workload_kind", "host")
+    result, out = render(tmp_path, secrets_dir, DEPLOYMENT="prod", TAGS="redis", EXTRA=extra)
+    line = assert_refused(result, out, f"{tmp_path}/vars/packit/prod.yml lacks 2 variables "
+                                       "vars/packit/prod_template.yml sets: workload_kind, kv_database (the role "
+                                       "defaults would apply instead); copy them from the template, or set "
+                                       "check_vars_template_diff: false if that is meant; nothing was changed")
+    assert "valkey" not in line and "host" not in line
+    # Said explicitly (here, or in the vars file itself), prod renders.
+    allowed, out = render(tmp_path, secrets_dir, DEPLOYMENT="prod", TAGS="redis",
+                          EXTRA=f"{extra} -e check_vars_template_diff=false")
+    assert allowed.returncode == 0, failure_line(allowed)
+    assert any(out.iterdir()) and "lacks" not in allowed.stdout
+
+
+def test_a_stg_vars_file_that_lacks_a_variable_of_its_template_is_a_warning(tmp_path, secrets_dir):
+    result, out = render(tmp_path, secrets_dir, TAGS="redis", EXTRA=trimmed_vars_file(tmp_path, "stg", "kv_database"))
+    assert result.returncode == 0, failure_line(result)
+    assert any(out.iterdir())
+    assert (f"[WARNING]: {tmp_path}/vars/packit/stg.yml lacks a variable vars/packit/stg_template.yml sets: "
+            "kv_database (the role default applies instead); copy it from the template, or set "
+            "check_vars_template_diff: false if that is meant") in " ".join((result.stdout + result.stderr).split())
 
 
 def test_a_wrong_choice_prints_one_line_not_the_argument_spec(tmp_path, secrets_dir):
@@ -235,7 +300,7 @@ def test_one_mode_per_run(tmp_path, renderer):
 def test_connection_settings_of_the_vars_file_are_checked(tmp_path, secrets_dir, text, fragment):
     """The role's argument specs run before the vars file is loaded: the connection settings it
     sets are checked after (validate_certs: maybe was taken as false: no TLS verification)."""
-    result, out = render(tmp_path, secrets_dir, EXTRA=vars_file(tmp_path, text))
+    result, out = render(tmp_path, secrets_dir, EXTRA=vars_file(tmp_path, text, replace=True))
     assert_refused(result, out, fragment)
 
 

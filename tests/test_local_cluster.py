@@ -18,7 +18,7 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from localcluster import openshift
-from localcluster.bootstrap import NODE_COUNT, PV_COUNT
+from localcluster.bootstrap import CLASS_POOLS, NODE_COUNT, PV_COUNT
 from localcluster.components import INTERNAL_REGISTRY
 from localcluster.layout import COMPONENTS, PORTS
 from localcluster.pins import KUBERNETES_VERSION
@@ -338,15 +338,18 @@ def test_read_write_many_claim_binds(local_cluster):
         core.delete_namespaced_persistent_volume_claim(name, "stream-dev")
 
 
-def test_volume_pool_has_no_storage_class(local_cluster):
+def test_volume_pools_one_without_a_storage_class_one_per_named_class(local_cluster):
+    """No StorageClass object and no default class: a claim without a class binds to the
+    classless pool, a claim of aws-ebs (the managed platform's) to that pool."""
     api = local_cluster.admin_client()
     assert client.StorageV1Api(api).list_storage_class().items == []
     pool = client.CoreV1Api(api).list_persistent_volume(label_selector="local-cluster/pool=true").items
-    assert len(pool) == PV_COUNT
+    by_class: dict[str, int] = {}
     for volume in pool:
-        assert volume.spec.storage_class_name in ("", None)
+        by_class[volume.spec.storage_class_name or ""] = by_class.get(volume.spec.storage_class_name or "", 0) + 1
         assert set(volume.spec.access_modes) == {"ReadWriteOnce", "ReadWriteMany"}
         assert volume.spec.persistent_volume_reclaim_policy == "Retain"
+    assert by_class == {"": PV_COUNT, **CLASS_POOLS}
 
 
 def test_job_pods_complete(local_cluster):

@@ -145,6 +145,15 @@ def _drop_secret_key(secret, key):
     return apply
 
 
+def _drop_projected(volume, config_map):
+    def apply(pod, c, objects):
+        v = next(v for v in pod["volumes"] if v["name"] == volume)
+        sources = v["projected"]["sources"]
+        v["projected"]["sources"] = [s for s in sources if s.get("configMap", {}).get("name") != config_map]
+        assert len(v["projected"]["sources"]) == len(sources) - 1
+    return apply
+
+
 def _set(field, value):
     def apply(pod, c, objects):
         c[field] = value
@@ -212,6 +221,19 @@ BREAKS = [
     ("packit", "valkey", "valkey", _set("args", []), "argument /etc/redislike/redis.conf is missing"),
     ("packit", "postgres", "postgres", _drop("livenessProbe"), "liveness probe (exec check-container) is missing"),
     ("packit", "postgres", "postgres", _drop_env("POSTGRESQL_DATABASE"), "POSTGRESQL_DATABASE is not set"),
+    ("packit", "postgres", "postgres", _drop_env("PG_OOM_ADJUST_FILE"), "PG_OOM_ADJUST_FILE is not set"),
+    ("packit", "postgres", "postgres", _drop_mount("/opt/app-root/src/postgresql-cfg/packit.conf"),
+     "file /opt/app-root/src/postgresql-cfg/*.conf (Secret key postgres-config/packit.conf) is not mounted"),
+    ("packit", "postgres", "postgres", _drop_mount("/dev/shm"), "/dev/shm"),
+    ("packit", "packit-service", "packit-service", _drop_mount("/etc/rpkg/centpkg-sig.conf"), "file /etc/rpkg/centpkg-sig.conf "),
+    ("packit", "packit-worker-long-running", "packit-worker", _drop_mount("/etc/rpkg/centpkg-sig.conf"),
+     "file /etc/rpkg/centpkg-sig.conf "),
+    ("packit", "packit-worker-long-running", "packit-worker", _drop_projected("packit-config", "osh-config"),
+     "file /home/packit/.config/osh/client.conf "),
+    ("packit", "packit-worker-long-running", "packit-worker", _drop_env("PUSHGATEWAY_ADDRESS"),
+     "environment variable PUSHGATEWAY_ADDRESS is not set"),
+    ("stream", "packit-worker-long-running", "packit-worker", _drop_env("PUSHGATEWAY_ADDRESS"),
+     "environment variable PUSHGATEWAY_ADDRESS is not set"),
     ("packit", "flower", "flower", _drop_env("FLOWER_BASIC_AUTH"), "FLOWER_BASIC_AUTH is not set"),
     ("packit", "redis-commander", "redis-commander", _drop_env("HTTP_PASSWORD"), "HTTP_PASSWORD is not set"),
     ("packit", "pushgateway", "pushgateway", _set("args", []), "argument --apiListen=:9091 is missing"),

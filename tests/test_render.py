@@ -35,7 +35,7 @@ WORKLOADS = ("Deployment", "StatefulSet", "DeploymentConfig")
 
 @pytest.fixture(scope="module")
 def schemas() -> Schemas:
-    return Schemas(REPO / "schemas" / "kubernetes.json", REPO / "crds" / "openshift")
+    return Schemas(REPO / "schemas" / "kubernetes.json", REPO / "crds")
 
 
 def component_names() -> list[str]:

@@ -11,6 +11,7 @@ idempotent: the test fixture runs it again on a running cluster.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Callable
 
 from localcluster import ClusterError, openshift
@@ -18,10 +19,14 @@ from localcluster.images import ensure_images
 from localcluster.layout import IDENTITIES, KWOK_NODE_ANNOTATION, NAMESPACES, PORTS, Layout
 from localcluster.processes import read_pid
 
+# CRDs of the repository the cluster serves beside OpenShift's (the managed platform's types).
+MPP_CRDS = Path(__file__).resolve().parents[2] / "crds" / "mpp"
 NODE_COUNT = 3
 NODE_CAPACITY = {"cpu": "32", "memory": "64Gi", "pods": "110", "ephemeral-storage": "500Gi"}
 PV_COUNT = 40
 PV_SIZE = "20Gi"
+# Volumes of a storage class (static, bound by class name): the managed platform's aws-ebs.
+CLASS_POOLS = {"aws-ebs": 8}
 
 
 def api_client(layout: Layout, token: str):
@@ -91,6 +96,8 @@ def bootstrap_openshift_prerequisites(layout: Layout) -> None:
     wait_for(lambda: not any(crd.spec.group in served for crd in ext.list_custom_resource_definition().items),
              60, "the CRDs of the OpenShift groups to go: " + ", ".join(legacy))
     crd_names = openshift.install_crds(ext, layout.openshift_crds, _create_or_replace)
+    # The managed platform's TenantNamespace, from the repository (crds/mpp/).
+    crd_names += openshift.install_crds(ext, MPP_CRDS, _create_or_replace)
     for namespace in (*NAMESPACES, openshift.NAMESPACE, openshift.INFRA_NAMESPACE, openshift.CONTROLLER_NAMESPACE):
         labels = {"local-cluster/project": "true"} if namespace in NAMESPACES else {}
         _create_if_missing(lambda namespace=namespace, labels=labels: core.create_namespace(
@@ -230,11 +237,14 @@ def recycle_volumes(layout: Layout) -> None:
 
 
 def ensure_volumes(core) -> None:
-    """Keep PV_COUNT volumes: create missing ones, make released ones available again."""
+    """Keep the pools of volumes: PV_COUNT without a storage class, and per class of
+    CLASS_POOLS its count; create missing ones, make released ones available again."""
     existing = {pv.metadata.name: pv for pv in core.list_persistent_volume(
         label_selector="local-cluster/pool=true").items}
-    for index in range(PV_COUNT):
-        name = f"local-pv-{index:02d}"
+    pools = [("", f"local-pv-{index:02d}") for index in range(PV_COUNT)]
+    pools += [(storage_class, f"local-pv-{storage_class}-{index:02d}")
+              for storage_class, count in CLASS_POOLS.items() for index in range(count)]
+    for storage_class, name in pools:
         pv = existing.get(name)
         if pv is None:
             core.create_persistent_volume({
@@ -242,7 +252,7 @@ def ensure_volumes(core) -> None:
                 "spec": {"capacity": {"storage": PV_SIZE},
                          "accessModes": ["ReadWriteOnce", "ReadWriteMany"],
                          "persistentVolumeReclaimPolicy": "Retain",
-                         "storageClassName": "",
+                         "storageClassName": storage_class,
                          "volumeMode": "Filesystem",
                          "hostPath": {"path": f"/var/lib/local-cluster/{name}", "type": ""}}})
         elif pv.status.phase == "Released":

@@ -50,7 +50,8 @@ NAMESPACES = ("packit-dev", "packit-dev-sandbox", "stream-dev", "stream-dev-sand
               "packit-adopt", "packit-adopt-sandbox",  # the takeover tests
               "packit-db",  # the database jobs tests
               "packit-molecule",  # the molecule scenario (molecule/default)
-              "packit-bench", "packit-bench-sandbox")  # make benchmark (emptied before each first deploy)
+              "packit-bench", "packit-bench-sandbox",  # make benchmark (emptied before each first deploy)
+              "packit--mpp", "packit--config")  # the managed-platform test: a tenant's project and config namespace
 
 SERVICE_CIDR = "10.96.0.0/16"
 SERVICE_FIRST_IP = "10.96.0.1"

@@ -97,7 +97,11 @@ def api_services_available(custom) -> list[str]:
 
 # OpenShift's admin/edit/view roles carry these; the local cluster aggregates them
 # into the Kubernetes roles of the same names.
+# The MP+ tenant type (crds/mpp/ of the repository) goes with them, so that the deployer may
+# ask for a TenantNamespace in the tenant's config namespace as a tenant admin may.
+MPP_RULE = {"apiGroups": ["tenant.paas.redhat.com"], "resources": ["tenantnamespaces"]}
 EDIT_RULES = [
+    MPP_RULE,
     {"apiGroups": ["route.openshift.io"], "resources": ["routes", "routes/custom-host", "routes/status"]},
     {"apiGroups": ["image.openshift.io"],
      "resources": ["imagestreams", "imagestreamimports", "imagestreammappings", "imagestreamtags",
@@ -108,6 +112,7 @@ EDIT_RULES = [
                    "deploymentconfigrollbacks"]},
 ]
 READ_RULES = [
+    MPP_RULE,
     {"apiGroups": ["route.openshift.io"], "resources": ["routes", "routes/status"]},
     {"apiGroups": ["image.openshift.io"],
      "resources": ["imagestreams", "imagestreamtags", "imagetags", "imagestreamimages", "imagestreams/status"]},

@@ -3,11 +3,9 @@ is; the documentation is in plugins/modules/vars_file.py."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from ansible.errors import AnsibleActionFail
 
-from ansible_collections.packit.deployment.plugins.module_utils.varsfile import ARGUMENT_SPEC, HAS_YAML, check
+from ansible_collections.packit.deployment.plugins.module_utils.varsfile import ARGUMENT_SPEC, HAS_YAML, run
 from ansible_collections.packit.deployment.plugins.plugin_utils.controller import ControllerAction
 
 
@@ -17,8 +15,9 @@ class ActionModule(ControllerAction):
     def act(self, args, task_vars):
         if not HAS_YAML:
             raise AnsibleActionFail("PyYAML is missing")
-        path = Path(args["path"])
-        names, error = check(path, args["display"] or str(path), Path(args["roles_dir"]), args["missing_hint"] or "")
+        result, error, warning = run(args)
         if error:
             raise AnsibleActionFail(error)
-        return {"changed": False, "names": names}
+        if warning:
+            result["warnings"] = [warning]
+        return result

@@ -20,8 +20,33 @@ def deploy_secret_volumes(pod_secrets: list[dict]) -> list[dict]:
 
 
 def deploy_secret_mounts(pod_secrets: list[dict]) -> list[dict]:
-    """Read-only mounts of deploy_secret_volumes at each Secret's mount path."""
-    return [{"name": s["name"], "mountPath": s["mount"], "readOnly": True} for s in pod_secrets if s["mount"]]
+    """Read-only mounts of deploy_secret_volumes at each Secret's mount path; a `sub_path`
+    Secret as one file per key in that directory, which keeps the image's other files."""
+    mounts = []
+    for s in pod_secrets:
+        if not s["mount"]:
+            continue
+        if s.get("sub_path"):
+            mounts += [{"name": s["name"], "mountPath": f"{s['mount'].rstrip('/')}/{item['path']}",
+                        "subPath": item["path"], "readOnly": True} for item in s["items"]]
+        else:
+            mounts.append({"name": s["name"], "mountPath": s["mount"], "readOnly": True})
+    return mounts
+
+
+def deploy_with_config_map(volumes: list[dict], volume: str, config_map: str, items: dict[str, str]) -> list[dict]:
+    """The volumes, with the Secret volume `volume` turned into a projected volume that holds
+    the ConfigMap's `items` (key -> path in the volume) beside the Secret's files."""
+    result = []
+    for v in volumes:
+        if v["name"] == volume:
+            secret = {k: v["secret"][k] for k in ("items",) if k in v["secret"]}
+            v = {"name": volume, "projected": {"sources": [
+                {"secret": dict(name=v["secret"]["secretName"], **secret)},
+                {"configMap": {"name": config_map,
+                               "items": [{"key": key, "path": path} for key, path in items.items()]}}]}}
+        result.append(v)
+    return result
 
 
 def deploy_mirror_images(images: dict[str, str], mirror: str) -> dict[str, str]:
@@ -35,17 +60,18 @@ def deploy_mirror_images(images: dict[str, str], mirror: str) -> dict[str, str]:
     return {name: f"{mirror}/{reference}" for name, reference in images.items()}
 
 
-def deploy_env(mapping: dict[str, Any]) -> list[dict]:
+def deploy_env(mapping: dict[str, Any], keep_empty: list[str] | None = None) -> list[dict]:
     """A container env list from a mapping; values that are dicts are valueFrom sources.
 
-    Empty values are left out: the API server drops them anyway, and an absent variable
-    says "not configured" more plainly than an empty one.
+    Empty values are left out (the image's default applies), except for the names in
+    `keep_empty`: those are set to the empty string, which some images read as "off"
+    (PUSHGATEWAY_ADDRESS) where leaving them out means their default.
     """
     env = []
     for name, value in mapping.items():
         if isinstance(value, dict):
             env.append({"name": name, "valueFrom": value})
-        elif value is not None and str(value) != "":
+        elif value is not None and (str(value) != "" or name in (keep_empty or [])):
             env.append({"name": name, "value": str(value)})
     return env
 
@@ -82,6 +108,7 @@ class FilterModule:
         return {
             "secret_volumes": deploy_secret_volumes,
             "secret_mounts": deploy_secret_mounts,
+            "with_config_map": deploy_with_config_map,
             "env": deploy_env,
             "mirror_images": deploy_mirror_images,
             "secret_ref": deploy_secret_ref,

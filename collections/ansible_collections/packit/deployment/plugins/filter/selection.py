@@ -22,7 +22,9 @@ def deploy_pick_enabled(components: list[str], switch_values: list[Any]) -> list
     return [c for c, v in zip(components, switch_values) if _truthy(v)]
 
 
-def _secret_rendered(secret: dict, enabled: list[str]) -> bool:
+def _secret_rendered(secret: dict, enabled: list[str], service: str = "") -> bool:
+    if service and not secret.get("mapping") and not deploy_secret_keys(secret, service, enabled):
+        return False  # none of its keys is this service's
     if secret["component"] != "secrets":
         return secret["component"] in enabled
     return any(c in enabled for c in secret.get("used_by", {}))
@@ -53,9 +55,10 @@ def deploy_secret_files(secret: dict, service: str, enabled: list[str]) -> list[
     return [k["file"] for k in deploy_secret_keys(secret, service, enabled)]
 
 
-def deploy_rendered_secrets(secrets: list[dict], component: str, enabled: list[str]) -> list[dict]:
-    """The Secrets a component renders, given the enabled components."""
-    return [s for s in secrets if s["component"] == component and _secret_rendered(s, enabled)]
+def deploy_rendered_secrets(secrets: list[dict], component: str, enabled: list[str], service: str = "") -> list[dict]:
+    """The Secrets a component renders, given the enabled components (and the service: a
+    Secret none of whose keys is the service's is not rendered)."""
+    return [s for s in secrets if s["component"] == component and _secret_rendered(s, enabled, service)]
 
 
 def deploy_used_secrets(secrets: list[dict], component: str) -> list[dict]:
@@ -66,8 +69,9 @@ def deploy_used_secrets(secrets: list[dict], component: str) -> list[dict]:
 def deploy_pod_secrets(secrets: list[dict], component: str, service: str, enabled: list[str]) -> list[dict]:
     """What a component's pods take from each Secret they use.
 
-    [{name, mount, items, all_keys, files}]: `items` are the keys the pods mount (as
-    [{key, path}]) at `mount` (none for Secrets read through the environment only);
+    [{name, mount, sub_path, items, all_keys, files}]: `items` are the keys the pods mount (as
+    [{key, path}]) at `mount` (none for Secrets read through the environment only; with
+    `sub_path` each key is mounted as the file <mount>/<key>);
     `files` are the secret files behind what they use, for the pod template's checksum.
     """
     result = []
@@ -84,6 +88,7 @@ def deploy_pod_secrets(secrets: list[dict], component: str, service: str, enable
         result.append({
             "name": s["name"],
             "mount": s.get("mount"),
+            "sub_path": bool(s.get("sub_path", False)),
             "items": [{"key": k["key"], "path": k["key"]} for k in used],
             "all_keys": len(used) == len(keys),
             "files": [k["file"] for k in used],
@@ -96,7 +101,7 @@ def deploy_needed_secret_files(secrets: list[dict], selected: list[str], enabled
     """[{file, components}] for every secret file the selected components read."""
     needed: dict[str, list[str]] = {}
     for component in selected:
-        files = [f for s in deploy_rendered_secrets(secrets, component, enabled)
+        files = [f for s in deploy_rendered_secrets(secrets, component, enabled, service)
                  for f in deploy_secret_files(s, service, enabled)]
         files += [f for s in deploy_pod_secrets(secrets, component, service, enabled) for f in s["files"]]
         for f in files:

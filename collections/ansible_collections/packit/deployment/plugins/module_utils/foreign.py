@@ -16,7 +16,8 @@ except ImportError:  # reported by run() through missing_required_lib
     pass
 
 MANAGED_BY = "app.kubernetes.io/managed-by"
-KEPT_KINDS = ("PersistentVolumeClaim", "Secret", "ConfigMap")
+# A TenantNamespace owns its namespace: deleting it would delete the sandbox and its claims.
+KEPT_KINDS = ("PersistentVolumeClaim", "Secret", "ConfigMap", "TenantNamespace")
 IGNORED_KINDS = ("Namespace",)
 # The options of the foreign-object check (documented by the doc fragment packit.deployment.checks.foreign).
 FOREIGN_ARGS: dict = {

@@ -55,7 +55,7 @@ def plain(value: Any) -> Any:
 
 
 # Apply order between kinds (a delete goes the other way); kinds not named here go with phase 1.
-PHASES = {"Namespace": 0, "RoleBinding": 2, "ClusterRoleBinding": 2,
+PHASES = {"Namespace": 0, "TenantNamespace": 0, "RoleBinding": 2, "ClusterRoleBinding": 2,
           "Deployment": 3, "StatefulSet": 3, "DeploymentConfig": 3, "DaemonSet": 3, "CronJob": 3, "Job": 3}
 
 
@@ -65,3 +65,18 @@ def phases(objects: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     for obj in objects:
         groups.setdefault(PHASES.get(obj.get("kind", ""), 1), []).append(obj)
     return [groups[p] for p in sorted(groups)]
+
+
+def tenant_namespace(obj: dict[str, Any]) -> str:
+    """The namespace an MP+ TenantNamespace makes: <tenant>--<name>, the tenant being the one
+    whose <tenant>--config namespace holds the object."""
+    meta = obj.get("metadata") or {}
+    tenant = (meta.get("namespace") or "").removesuffix("--config")
+    return f"{tenant}--{meta.get('name')}"
+
+
+def created_namespaces(objects: list[dict[str, Any]]) -> list[str]:
+    """The namespaces the objects create: each Namespace, and the namespace of each TenantNamespace."""
+    names = [(o.get("metadata") or {}).get("name", "") if o.get("kind") == "Namespace" else tenant_namespace(o)
+             for o in objects if o.get("kind") in ("Namespace", "TenantNamespace")]
+    return list(dict.fromkeys(n for n in names if n))

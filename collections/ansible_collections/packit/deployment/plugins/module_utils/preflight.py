@@ -11,6 +11,12 @@ from ansible_collections.packit.deployment.plugins.module_utils.access import AC
 from ansible_collections.packit.deployment.plugins.module_utils.foreign import (
     FOREIGN_ARGS, pod_claims, public, read_foreign, refuse_foreign)
 from ansible_collections.packit.deployment.plugins.module_utils.k8s import K8sError, get, list_objects, resource
+from ansible_collections.packit.deployment.plugins.module_utils.manifests import created_namespaces
+
+try:
+    from kubernetes.dynamic.exceptions import ForbiddenError
+except ImportError:  # reported by run() through missing_required_lib
+    pass
 
 # The options of a preflight (the preflight module's, and the apply module's `preflight`).
 PREFLIGHT_OPTIONS: dict[str, dict[str, Any]] = {
@@ -34,12 +40,33 @@ def identities(objects: list[dict]) -> list[dict]:
              "namespace": (o.get("metadata") or {}).get("namespace") or ""} for o in objects]
 
 
+def namespace_visible(dyn, name: str) -> bool:
+    """Whether the namespace exists and the token may read it (a namespace that does not exist
+    answers 403, not 404, to a token without cluster-wide rights)."""
+    try:
+        return get(dyn, "v1", "Namespace", "", name) is not None
+    except K8sError as exc:
+        if isinstance(exc.__cause__, ForbiddenError):
+            return False
+        raise
+
+
+def pending_namespaces(dyn, objects: list[dict]) -> list[str]:
+    """The namespaces the run creates (a Namespace, a TenantNamespace) that are not there yet."""
+    return [name for name in created_namespaces(objects) if not namespace_visible(dyn, name)]
+
+
 def read(dyn, options: dict[str, Any], objects: list[dict], namespace: str) -> dict[str, Any]:
     """What the checks decide on, read on one client: who the token is and that it may use the
     verbs on every kind of `objects` (fails with one line otherwise), the foreign objects, and
-    with `postgres` the project's claims and those the running PostgreSQL mounts."""
+    with `postgres` the project's claims and those the running PostgreSQL mounts. Objects in a
+    namespace the run creates and that is not there yet (`pending`) cannot be checked before:
+    the platform grants the rights in it when it makes it."""
     hint = options["settings_hint"]
-    result = dict(review_access(dyn, identities(objects), options["verbs"], hint), claims=[], postgres_claims=[])
+    pending = pending_namespaces(dyn, objects)
+    objects = [o for o in objects if (o.get("metadata") or {}).get("namespace") not in pending]
+    result = dict(review_access(dyn, identities(objects), options["verbs"], hint), claims=[], postgres_claims=[],
+                  pending=pending)
     postgres = options.get("postgres")
     if postgres:  # discovery before the threads: its cache is not shared safely between them
         resource(dyn, "v1", "PersistentVolumeClaim")

@@ -19,11 +19,13 @@ description:
     ImageStream or workload whose last apply equals the render.
   - Applies the rest client-side (the last-applied annotation and three-way merge of
     kubernetes.core.k8s C(apply=true), so the same objects end in the same state) in phases -
-    Namespaces; then accounts, Roles, Secrets, ConfigMaps, claims, Services, ImageStreams and
-    the rest; then bindings; then the workloads. The requests of one phase go in parallel; a
+    Namespaces and TenantNamespaces (waiting, within the C(wait) timeout, until the platform has
+    made the namespace of each TenantNamespace); then accounts, Roles, Secrets, ConfigMaps,
+    claims, Services, ImageStreams and the rest; then bindings; then the workloads. The requests of one phase go in parallel; a
     failure stops before the next phase.
   - In check mode, sends each write as a server-side dry run (as kubernetes.core.k8s does), so
-    the server validates it and nothing changes. In diff mode, returns the difference of each
+    the server validates it and nothing changes; objects in a namespace the run creates and that
+    is not there yet are reported as changes without being sent. In diff mode, returns the difference of each
     changed object but Secrets in C(differences).
 options:
   objects:
@@ -128,8 +130,9 @@ from typing import Any
 from ansible_collections.packit.deployment.plugins.module_utils.access import connect_as
 from ansible_collections.packit.deployment.plugins.module_utils.k8s import (
     K8sError, api_message, connect, list_objects, resource, run)
-from ansible_collections.packit.deployment.plugins.module_utils.manifests import phases
-from ansible_collections.packit.deployment.plugins.module_utils.preflight import PREFLIGHT_OPTIONS, read, refusals
+from ansible_collections.packit.deployment.plugins.module_utils.manifests import phases, tenant_namespace
+from ansible_collections.packit.deployment.plugins.module_utils.preflight import (
+    PREFLIGHT_OPTIONS, namespace_visible, pending_namespaces, read, refusals)
 from ansible_collections.packit.deployment.plugins.module_utils.live import (
     SKIP_KINDS, claim_drift, drop_live_claims, drop_unchanged, keep_triggered_images, triggered_images)
 from ansible_collections.packit.deployment.plugins.module_utils.rollout import wait_rolled_out
@@ -192,6 +195,22 @@ def apply_one(client, obj: dict[str, Any], check_mode: bool, diff: bool) -> tupl
         raise K8sError(f"{obj['kind']} {meta['name']}{where} was not applied: {censored(api_message(exc), obj)}") from exc
 
 
+def wait_namespaces(client, names: list[str], timeout: float) -> None:
+    """Wait until the namespaces that TenantNamespaces of the run asked for are there: the
+    platform's tenant operator makes them, and grants the tenant its rights in them."""
+    deadline = time.monotonic() + timeout
+    waiting = list(names)
+    while waiting:
+        waiting = [name for name in waiting if not namespace_visible(client, name)]
+        if not waiting:
+            return
+        if time.monotonic() > deadline:
+            raise K8sError(f"namespace {', '.join(waiting)} did not appear within {timeout:.0f}s of its "
+                           "TenantNamespace: the platform's tenant operator makes it (see the TenantNamespace's "
+                           "status, or ask the platform's support)")
+        time.sleep(1)
+
+
 def censored(message: str, obj: dict[str, Any]) -> str:
     """The message without any value of the object if it is a Secret (as given and decoded)."""
     if obj.get("kind") != "Secret":
@@ -224,8 +243,11 @@ def action(module, _client) -> dict[str, Any]:
         refused = refusals(preflight, namespace, checks)
         if refused:
             raise K8sError(refused[0], preflight=preflight)
+        pending = preflight["pending"]
     else:
         client = connect(p)
+        pending = pending_namespaces(client, objects)
+    timeout = int((p["wait"] or {}).get("timeout", 600))
     # Resolve every kind once, before the threads: discovery is not shared safely between them.
     for obj in objects + secrets:
         resource(client, obj["apiVersion"], obj["kind"])
@@ -244,9 +266,17 @@ def action(module, _client) -> dict[str, Any]:
         changed: set[int] = set()
         diffs: dict[int, dict[str, Any]] = {}
         for group in phases(ordered):
+            if module.check_mode:
+                # A dry run in a namespace that is not there yet fails: such objects would be created.
+                held = {id(obj) for obj in group if obj["metadata"].get("namespace") in pending}
+                changed.update(held)
+                group = [obj for obj in group if id(obj) not in held]
             results = list(pool.map(lambda obj: apply_one(client, obj, module.check_mode, module._diff), group))
             changed.update(id(obj) for obj, (did, _) in zip(group, results) if did)
             diffs.update((id(obj), difference) for obj, (_, difference) in zip(group, results) if difference)
+            asked = [tenant_namespace(obj) for obj in group if obj["kind"] == "TenantNamespace"]
+            if not module.check_mode and any(name in pending for name in asked):
+                wait_namespaces(client, [name for name in asked if name in pending], timeout)
     changes = [label(obj) for obj in ordered if id(obj) in changed]
     result = {"changed": bool(changes), "changes": changes, "drift": claim_drift(objects, claims), "sent": len(ordered),
               "differences": [diffs[id(obj)] for obj in ordered if id(obj) in diffs]}
@@ -255,7 +285,6 @@ def action(module, _client) -> dict[str, Any]:
     if module.check_mode:
         return result
     workloads = (p["wait"] or {}).get("workloads") or []
-    timeout = int((p["wait"] or {}).get("timeout", 600))
     started = time.monotonic()
     try:
         if workloads:

@@ -25,10 +25,10 @@ options:
     elements: dict
     required: true
   keep_kinds:
-    description: Kinds never deleted (the data, and the project itself).
+    description: Kinds never deleted (the data, and the namespaces with what they hold).
     type: list
     elements: str
-    default: [PersistentVolumeClaim, Namespace]
+    default: [PersistentVolumeClaim, Namespace, TenantNamespace]
   settings_hint:
     description: Where the user sets the connection (named in error messages).
     type: str
@@ -76,7 +76,7 @@ from ansible_collections.packit.deployment.plugins.module_utils.manifests import
 
 ARGUMENT_SPEC = {
     "objects": {"type": "list", "elements": "dict", "required": True},
-    "keep_kinds": {"type": "list", "elements": "str", "default": ["PersistentVolumeClaim", "Namespace"]},
+    "keep_kinds": {"type": "list", "elements": "str", "default": ["PersistentVolumeClaim", "Namespace", "TenantNamespace"]},
     "settings_hint": {"type": "str", "default": "the vars file"},
     **FOREIGN_ARGS,
     "timeout": {"type": "int", "default": 600},

@@ -33,6 +33,8 @@ options:
   file: {description: Name of the dump file on the dump claim (dump, restore)., type: str}
   claim: {description: The dump claim., type: str, default: postgres-dump}
   claim_size: {description: Size of the dump claim when it is created., type: str, default: 10Gi}
+  claim_storage_class: {description: Storage class of the dump claim when it is created (empty - the cluster's default).,
+                        type: str, default: ""}
   labels: {description: Labels of the Job and the dump claim., type: dict, default: {}}
   timeout: {description: Seconds to wait for the Job or for the stopped pods., type: int, default: 1800}
 extends_documentation_fragment: [kubernetes.core.k8s_auth_options]
@@ -199,6 +201,8 @@ def dump_claim(module, client, p: dict[str, Any], create: bool) -> bool:
                 "metadata": {"name": p["claim"], "namespace": p["namespace"],
                              "labels": dict(p["labels"], **{"app.kubernetes.io/name": p["claim"]})},
                 "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": p["claim_size"]}}}}
+        if p["claim_storage_class"]:
+            body["spec"]["storageClassName"] = p["claim_storage_class"]
         try:
             resource(client, "v1", "PersistentVolumeClaim").create(body=body, namespace=p["namespace"])
         except Exception as exc:  # noqa: BLE001
@@ -304,6 +308,7 @@ def main() -> None:
         workload={"type": "str", "default": "postgres"}, secret={"type": "str", "default": "postgres-secret"},
         image={"type": "str"}, script={"type": "str"}, file={"type": "str"},
         claim={"type": "str", "default": "postgres-dump"}, claim_size={"type": "str", "default": "10Gi"},
+        claim_storage_class={"type": "str", "default": ""},
         labels={"type": "dict", "default": {}}, timeout={"type": "int", "default": 1800},
     )
     run(spec, act, required_if=[("step", "dump", ("image", "script", "file")),

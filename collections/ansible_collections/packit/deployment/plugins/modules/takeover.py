@@ -13,8 +13,8 @@ description:
     the kind and name of a rendered object (Namespaces excepted), and workloads (Deployment,
     StatefulSet, DeploymentConfig) of any name that mount a rendered PersistentVolumeClaim
     (the latter would hold the same volume as the new workload).
-  - Rendered kinds that hold data (PersistentVolumeClaim, Secret, ConfigMap) are kept and
-    labelled as this repository's; every other foreign object is deleted (foreground, waiting
+  - Rendered kinds that hold data (PersistentVolumeClaim, Secret, ConfigMap; and TenantNamespace,
+    which owns its namespace) are kept and labelled as this repository's; every other foreign object is deleted (foreground, waiting
     until it and its pods are gone) so that the deploy creates it as rendered. A StatefulSet
     whose claim retention policy deletes claims is switched to Retain before it is deleted.
   - I(mode=check) fails with one line naming the objects and the command to run;
