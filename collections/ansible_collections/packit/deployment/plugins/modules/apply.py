@@ -251,8 +251,9 @@ def action(module, _client) -> dict[str, Any]:
     # Resolve every kind once, before the threads: discovery is not shared safely between them.
     for obj in objects + secrets:
         resource(client, obj["apiVersion"], obj["kind"])
+    # A namespace the run creates has no claims yet (and no rights to read it before it exists).
     claim_namespaces = sorted({o["metadata"].get("namespace") or namespace
-                               for o in objects if o["kind"] == "PersistentVolumeClaim"})
+                               for o in objects if o["kind"] == "PersistentVolumeClaim"} - set(pending))
     reads = [(api, kind, namespace) for api, kind in live_kinds(objects)] + \
         [("v1", "PersistentVolumeClaim", ns) for ns in claim_namespaces]
     with ThreadPoolExecutor(max_workers=max(1, p["parallel"])) as pool:
