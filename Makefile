@@ -23,6 +23,11 @@ CONFIRM ?=
 APPLY ?=
 # make deploy/adopt: 1 to deploy although a TLS pair is expired or mismatched.
 ALLOW_EXPIRED_CERTS ?=
+# values.yml encrypted with ansible-vault: a file with the password, or 1 to be asked.
+VAULT_PASSWORD_FILE ?=
+ASK_VAULT_PASS ?=
+# make import-config: the directory of the rendered app configuration (default: the secrets directory).
+FROM ?=
 # Anything else for ansible-playbook, e.g. EXTRA_ARGS="--check --diff" or "-e deploy_wait=false".
 EXTRA_ARGS ?=
 PYTEST_ARGS ?=
@@ -44,6 +49,14 @@ ANSIBLE_ARGS += -e secrets_dir="$(abspath $(SECRETS_DIR))"
 endif
 ifneq ($(ALLOW_EXPIRED_CERTS),)
 ANSIBLE_ARGS += -e deploy_allow_expired_certs=true
+endif
+# An ansible-vault encrypted values.yml (the app configuration's secret values): the password
+# from a file, or asked for.
+ifneq ($(VAULT_PASSWORD_FILE),)
+ANSIBLE_ARGS += --vault-password-file "$(abspath $(VAULT_PASSWORD_FILE))"
+endif
+ifneq ($(ASK_VAULT_PASS),)
+ANSIBLE_ARGS += --ask-vault-pass
 endif
 ANSIBLE_ARGS += $(EXTRA_ARGS)
 
@@ -95,6 +108,11 @@ render-all: setup ## Write the manifests of all six service x deployment sets to
 .PHONY: validate
 validate: render ## Render and validate the manifests strictly against the pinned schemas and CRDs
 	$(PYTHON) scripts/validate_manifests.py "$(abspath $(OUT))"
+
+.PHONY: import-config
+import-config: setup ## Take the secret values of a rendered app configuration (upstream's layout; FROM=dir, default the secrets directory) into values.yml, and list what config/ renders differently
+	$(require_deployment)
+	$(ANSIBLE_PLAYBOOK) playbooks/import-config.yml $(ANSIBLE_ARGS) $(if $(FROM),-e deploy_import_from="$(abspath $(FROM))")
 
 .PHONY: check-contracts
 check-contracts: setup ## Check every container SERVICE/DEPLOYMENT would run against its image's contract (contracts/)

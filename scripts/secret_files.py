@@ -21,6 +21,8 @@ REPO = Path(__file__).resolve().parent.parent
 TABLE = REPO / "roles" / "deploy" / "vars" / "main.yml"
 # Components every deployment of a service runs; files only other components need are optional.
 CORE_COMPONENTS = ("secrets", "postgres", "packit-service", "packit-worker")
+# The secret values of the app configuration templates (config/ of the repository).
+VALUES_FILE = "values.yml"
 
 
 @dataclass(frozen=True)
@@ -46,9 +48,17 @@ def secret_files(service: str, table: Path = TABLE) -> list[SecretFile]:
             if service not in entry.get("services", [service]):
                 continue
             conditional = "components" in entry and not set(entry["components"]) & set(CORE_COMPONENTS)
-            files.append(SecretFile(entry.get("file", entry["key"]), secret["name"], entry["key"],
+            # A key rendered from the app configuration (config/) takes the values file.
+            name = VALUES_FILE if entry.get("config") else entry.get("file", entry["key"])
+            files.append(SecretFile(name, secret["name"], "" if entry.get("config") else entry["key"],
                                     optional_secret or conditional))
-    return files
+    # One entry per file: required if any of its uses is.
+    merged: dict[str, SecretFile] = {}
+    for f in files:
+        known = merged.get(f.name)
+        merged[f.name] = f if known is None else SecretFile(f.name, known.secret, known.key,
+                                                            known.optional and f.optional)
+    return list(merged.values())
 
 
 def main(argv: list[str] | None = None) -> int:

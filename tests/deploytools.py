@@ -61,14 +61,22 @@ def _keys() -> dict[str, str]:
 # Secrets); placeholder content except the keys, which are generated when the tests start.
 # Mapping files are YAML.
 SECRET_FILES: dict[str, str] = {
-    "packit-service.yaml": "deployment: test\n",
+    # The secret values of the app configuration (config/): what each template takes.
+    "values.yml": (
+        "packit_service:\n"
+        "  fas_password: s3cret-fas\n"
+        "  webhook_secret: s3cret-webhook\n"
+        "  testing_farm_secret: s3cret-tf\n"
+        "  authentication:\n"
+        "    github.com: {github_app_id: '1', github_app_private_key_path: /gh-secrets/private-key.pem,\n"
+        "                 token: s3cret-github}\n"
+        "    gitlab.com: {token: s3cret-gitlab-forge}\n"
+        "developer: {fas_user: packit-test, admins: [a-developer]}\n"
+        "fedora_messaging: {queue: 6f1c2b8e-3d4a-4c5b-9e7f-1a2b3c4d5e6f}\n"
+        "centpkg_sig: {token: s3cret-gitlab}\n"),
     "copr": "[copr-cli]\nlogin = x\nusername = packit\ntoken = y\ncopr_url = https://copr.fedorainfracloud.org\n",
-    "fedora.toml": "amqp_url = \"amqps://fedora:@rabbitmq.fedoraproject.org/%2Fpublic_pubsub\"\n",
     "fedora.keytab": "",
     **_keys(),
-    "ssh_config": "Host pkgs.fedoraproject.org\n  IdentityFile /home/packit/.ssh/id_ed25519\n",
-    "centpkg-sig.conf": "[centpkg-sig]\nlookaside = https://git.centos.org/sources\n\n"
-                        "[centpkg-sig.distgit]\napibaseurl = https://gitlab.com\ntoken = s3cret-gitlab\n",
     "sentry_key": "https://key@sentry.example/1",
     "aws.yml": "access-key-id: x\nsecret-access-key: y\n",
     "postgres.yml": "database-name: packit\ndatabase-user: packit\ndatabase-password: s3cret-pg\n",

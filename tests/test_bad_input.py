@@ -62,10 +62,10 @@ def test_missing_secret_file_names_file_and_component(tmp_path, secrets_dir):
     partial = tmp_path / "secrets"
     partial.mkdir()
     for f in secrets_dir.iterdir():
-        if f.name not in ("fedora.toml", "flower.yml"):
+        if f.name not in ("copr", "flower.yml"):
             (partial / f.name).write_bytes(f.read_bytes())
     result, out = render(tmp_path, partial, DEPLOYMENT="dev")
-    line = assert_refused(result, out, f"{partial}/fedora.toml is missing (needed by secrets, packit-service-fedmsg)")
+    line = assert_refused(result, out, f"{partial}/copr is missing (needed by secrets, packit-worker)")
     assert "also missing: flower.yml" in line
     # Only the components selected need their files: redis needs none.
     ok, out2 = render(tmp_path, partial, DEPLOYMENT="dev", TAGS="redis")
@@ -312,3 +312,39 @@ def test_a_template_error_in_a_component_with_secrets_is_shown_not_hidden(tmp_pa
     assert "the output has been hidden" in result.stdout  # the no_log render failed first
     password = yaml.safe_load((secrets_dir / "postgres.yml").read_text())["database-password"]
     assert password not in result.stdout + result.stderr
+
+
+def test_missing_values_file_names_it_and_its_users(tmp_path, secrets_dir):
+    """The app configuration's secret values (values.yml) are a secret file like the others."""
+    partial = tmp_path / "secrets"
+    partial.mkdir()
+    for f in secrets_dir.iterdir():
+        if f.name != "values.yml":
+            (partial / f.name).write_bytes(f.read_bytes())
+    result, out = render(tmp_path, partial, DEPLOYMENT="prod")
+    assert_refused(result, out, f"{partial}/values.yml is missing (needed by secrets, packit-service, packit-worker")
+
+
+def test_a_value_the_configuration_needs_is_named(tmp_path, secrets_dir):
+    values = tmp_path / "secrets"
+    values.mkdir()
+    for f in secrets_dir.iterdir():
+        (values / f.name).write_bytes(f.read_bytes())
+    (values / "values.yml").write_text("packit_service: {webhook_secret: s3cret-only-this}\n")
+    result, out = render(tmp_path, values, DEPLOYMENT="prod")
+    assert_refused(result, out, "config/fedora.toml.j2", "fedora_messaging", "a value missing from")
+    assert "s3cret-only-this" not in result.stdout + result.stderr
+
+
+def test_a_config_file_in_the_secrets_directory_is_refused(tmp_path, secrets_dir):
+    """upstream's layout (rendered packit-service.yaml, fedora.toml, ... beside the secrets)
+    would be ignored: refused, naming the command that moves its values."""
+    old = tmp_path / "secrets"
+    old.mkdir()
+    for f in secrets_dir.iterdir():
+        (old / f.name).write_bytes(f.read_bytes())
+    (old / "packit-service.yaml").write_text("deployment: prod\n")
+    (old / "ssh_config").write_text("Host x\n")
+    result, out = render(tmp_path, old, DEPLOYMENT="prod")
+    assert_refused(result, out, f"{old}/packit-service.yaml, ssh_config: no longer read",
+                   "make import-config DEPLOYMENT=prod moves your values")

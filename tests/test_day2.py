@@ -267,33 +267,18 @@ def test_import_images_refused_by_the_api(admin, streams, playbook, local_cluste
 # ---------------------------------------------------------------- CronJob and its RBAC
 
 
-def render_cron(tmp_path: Path) -> list[dict]:
-    out = tmp_path / "cron.yml"
-    play = tmp_path / "render.yml"
-    play.write_text(yaml.safe_dump([{
-        "hosts": "localhost", "gather_facts": False, "connection": "local",
-        "vars_files": [str(REPO / "roles/deploy/vars/main.yml"), str(REPO / "roles/deploy/defaults/main/images.yml"),
-                       str(REPO / "roles/deploy/defaults/main/data.yml")],
-        "vars": {"service": SERVICE, "deployment": "stg", "project": NS, "component": "import-images-cron"},
-        "tasks": [{"ansible.builtin.copy": {
-            "content": "{{ lookup('ansible.builtin.template', '%s') }}" % (REPO / "openshift/import-images-cron.yml.j2"),
-            "dest": str(out)}}],
-    }]))
-    env = ansible_env()
-    proc = subprocess.run([str(Path(sys.executable).with_name("ansible-playbook")), str(play)],
-                          capture_output=True, text=True, env=env)
-    assert proc.returncode == 0, play_msg(proc)
-    return [d for d in yaml.safe_load_all(out.read_text()) if d]
+def render_cron(renderer) -> list[dict]:
+    """The import-images-cron component of packit stg, rendered by the deploy role (make render)."""
+    return renderer.render(SERVICE, "stg", deploy_tags="import-images-cron", project=NS)["import-images-cron"]
 
 
-def test_cron_manifest_shape(tmp_path):
-    docs = render_cron(tmp_path)
+def test_cron_manifest_shape(renderer):
+    docs = render_cron(renderer)
     kinds = {d["kind"]: d for d in docs}
-    assert set(kinds) == {"ImageStream", "ServiceAccount", "Role", "RoleBinding", "CronJob"}
-    # The job image reaches the CronJob through its stream, like every other image.
-    assert kinds["ImageStream"]["metadata"]["name"] == "deployment-jobs"
+    assert set(kinds) == {"ConfigMap", "ServiceAccount", "Role", "RoleBinding", "CronJob"}
+    # The job runs in the published worker image, which reaches it through its stream.
     (trigger,) = json.loads(kinds["CronJob"]["metadata"]["annotations"]["image.openshift.io/triggers"])
-    assert trigger["from"] == {"kind": "ImageStreamTag", "name": "deployment-jobs:stg"}
+    assert trigger["from"] == {"kind": "ImageStreamTag", "name": "packit-worker:stg"}
     assert trigger["fieldPath"] == 'spec.jobTemplate.spec.template.spec.containers[?(@.name=="import-images")].image'
     for d in docs:
         labels = d["metadata"]["labels"]
@@ -308,8 +293,14 @@ def test_cron_manifest_shape(tmp_path):
     assert cron["schedule"] == "0 * * * *"
     pod = cron["jobTemplate"]["spec"]["template"]["spec"]
     assert pod["serviceAccountName"] == "image-import"
-    assert pod["containers"][0]["args"] == ["import-images"]
-    assert {e["name"] for e in pod["containers"][0]["env"]} == {"SERVICE", "DEPLOYMENT", "PROJECT"}
+    assert pod["containers"][0]["image"] == f"quay.io/packit/{'hardly' if SERVICE == 'stream' else 'packit-worker'}:stg"
+    assert pod["containers"][0]["command"] == ["python3", "/opt/import-images/import_images.py"]
+    assert {e["name"] for e in pod["containers"][0]["env"]} == {"SERVICE", "DEPLOYMENT", "PROJECT", "PYTHONDONTWRITEBYTECODE"}
+    # The script and the module it imports, as they are in the repository.
+    assert kinds["ConfigMap"]["data"] == {
+        "import_images.py": (REPO / "cron-jobs/import-images/import_images.py").read_text(),
+        "streamimport.py": (REPO / "collections/ansible_collections/packit/deployment/plugins/module_utils/"
+                            "streamimport.py").read_text()}
 
 
 def access(admin: DynamicClient, user: str, verb: str, group: str, resource: str) -> bool:
@@ -320,12 +311,10 @@ def access(admin: DynamicClient, user: str, verb: str, group: str, resource: str
     return bool(answer.status.allowed)
 
 
-def test_cron_rbac_applies_and_allows_only_the_import(admin, local_cluster, streams, tmp_path):
+def test_cron_rbac_applies_and_allows_only_the_import(admin, local_cluster, streams, renderer, tmp_path):
     deployer = DynamicClient(local_cluster.deployer_client())
-    docs = render_cron(tmp_path)
+    docs = render_cron(renderer)
     for doc in docs:
-        if doc["kind"] == "ImageStream":
-            continue  # the stream is not what this test is about; the import tests own the streams
         kind_res = deployer.resources.get(api_version=doc["apiVersion"], kind=doc["kind"])
         try:
             kind_res.delete(name=doc["metadata"]["name"], namespace=NS)
@@ -340,18 +329,29 @@ def test_cron_rbac_applies_and_allows_only_the_import(admin, local_cluster, stre
     assert not access(admin, sa, "update", "image.openshift.io", "imagestreams")
     assert not access(admin, sa, "delete", "image.openshift.io", "imagestreamimports")
 
-    # the job's own entry point, with a token of that service account, imports for real
+    # The job's script as the ConfigMap holds it, with a token of that service account,
+    # imports for real (kwok runs no container, so it runs here, with this machine's Python).
     token = admin.request("POST", f"/api/v1/namespaces/{NS}/serviceaccounts/image-import/token",
                           body={"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
                                 "spec": {"expirationSeconds": 600}}).status.token
+    job = tmp_path / "job"
+    job.mkdir()
+    for name, text in next(d for d in docs if d["kind"] == "ConfigMap")["data"].items():
+        (job / name).write_text(text)
+    (tmp_path / "token").write_text(token)
     new = {name: local_cluster.push_image(ref) for name, ref in (("d2-api", API_REF), ("d2-worker", WORKER_REF))}
-    env = dict(ansible_env(), SERVICE=SERVICE, DEPLOYMENT=DEPLOYMENT, PROJECT=NS)
-    env.pop("ANSIBLE_ROLES_PATH")
-    extra = {"host": local_cluster.host, "api_key": token, "ca_cert": str(local_cluster.ca_cert)}
-    proc = subprocess.run([str(REPO / "cron-jobs/import-images/run.sh"), "-e", json.dumps(extra)],
-                          capture_output=True, text=True, env=env)
-    assert proc.returncode == 0, play_msg(proc)
+    env = {"PATH": os.environ["PATH"], "SERVICE": SERVICE, "DEPLOYMENT": DEPLOYMENT, "PROJECT": NS,
+           "KUBERNETES_API": local_cluster.host, "KUBERNETES_TOKEN_FILE": str(tmp_path / "token"),
+           "KUBERNETES_CA_FILE": str(local_cluster.ca_cert)}
+    proc = subprocess.run([sys.executable, "-I", str(job / "import_images.py")], capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
     assert {name: stream_image(admin, name) for name in streams} == new
+    assert sorted(line.split(":")[0] for line in proc.stdout.splitlines()) == sorted(streams)
+    assert all(": imported " in line for line in proc.stdout.splitlines())
+    # An unknown stream is refused before anything is imported.
+    proc = subprocess.run([sys.executable, "-I", str(job / "import_images.py")], capture_output=True, text=True,
+                          env=dict(env, IMAGES="d2-api,no-such-stream"))
+    assert proc.returncode == 2 and "ImageStream no-such-stream: not found in packit-dev" in proc.stderr
 
 
 # ---------------------------------------------------------------- history / rollback / unpin

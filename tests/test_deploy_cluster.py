@@ -298,7 +298,7 @@ def test_import_images_rolls_out_exactly_the_followers(local_cluster, admin, dep
         assert "CronJob/import-images" in before
         streams.create(body=control, namespace="packit-dev")
         digests = [local_cluster.push_image(reference)
-                   for reference in ("quay.io/packit/packit-service:stg", "quay.io/packit/deployment-jobs:latest")]
+                   for reference in ("quay.io/packit/packit-service:stg", "quay.io/packit/packit-worker:stg")]
         deadline = time.monotonic() + 60
         while digests[0] not in str(streams.get(name="scheduled-control", namespace="packit-dev").to_dict()
                                     .get("status", {}).get("tags")):
@@ -306,12 +306,13 @@ def test_import_images_rolls_out_exactly_the_followers(local_cluster, admin, dep
             time.sleep(0.5)
         time.sleep(2)  # what a scheduled import would have set off has had time to show
         assert followers(admin, "packit-dev", "packit-dev") == before
-        result = make(local_cluster, "import-images", "packit", deploy_secrets, IMAGES="packit-service,deployment-jobs")
+        result = make(local_cluster, "import-images", "packit", deploy_secrets, IMAGES="packit-service,packit-worker")
         assert result.returncode == 0, result.stdout[-3000:]
         assert "packit-service:dev <- " in result.stdout and "(imported)" in result.stdout
-        assert settled_changes(admin, "packit-dev", "packit-dev", before,
-                               {"Deployment/packit-service", "CronJob/import-images"}) \
-            == {"Deployment/packit-service", "CronJob/import-images"}
+        # The CronJob runs the worker image: it follows the worker's stream with the workers.
+        followers_of_both = {"Deployment/packit-service", "CronJob/import-images", "StatefulSet/packit-worker",
+                             "Deployment/packit-service-beat"}
+        assert settled_changes(admin, "packit-dev", "packit-dev", before, followers_of_both) == followers_of_both
     finally:
         with contextlib.suppress(NotFoundError):
             streams.delete(name="scheduled-control", namespace="packit-dev")

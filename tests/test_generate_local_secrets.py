@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import stat
+import uuid
 import subprocess
 import sys
 from pathlib import Path
@@ -107,18 +108,17 @@ def test_configs_are_parseable_and_passwords_random(generated) -> None:
     assert user and len(flower) == 32
     passwords = {postgres["database-password"], redis["http-password"], flower}
     assert len(passwords) == 3 and all(len(p) >= 32 for p in passwords)
-    config = yaml.safe_load((target / "packit-service.yaml").read_text())
-    assert config["deployment"] == "dev"
-    assert config["server_name"] == "dev.packit.dev"
-    assert config["dashboard_url"] == "https://dashboard.dev.packit.dev"
-    import tomllib
-    fedora = tomllib.loads((target / "fedora.toml").read_text())
-    # the public broker's client certificate ships in the consumer image
-    assert fedora["tls"]["certfile"] == "/etc/fedora-messaging/fedora-cert.pem"
+    # The app configuration's values (its templates are config/ of the repository).
+    values = yaml.safe_load((target / "values.yml").read_text())
+    assert set(values) == {"packit_service", "developer", "fedora_messaging", "centpkg_sig"}
+    assert len(values["packit_service"]["webhook_secret"]) == 40
+    assert str(uuid.UUID(values["fedora_messaging"]["queue"])) == values["fedora_messaging"]["queue"]
+    assert values["developer"] == {"fas_user": "packit", "admins": []}
     assert set(yaml.safe_load((target / "aws.yml").read_text())) == {"access-key-id", "secret-access-key"}
-    # the paths the config names are the ones the pods mount (tests/test_pod_contract.py checks all)
-    assert config["authentication"]["github.com"]["github_app_private_key_path"] == "/gh-secrets/private-key.pem"
-    assert config["keytab_path"] == "/secrets/fedora.keytab"
+    # the paths the values name are the ones the pods mount (tests/test_pod_contract.py checks all)
+    assert values["packit_service"]["authentication"]["github.com"]["github_app_private_key_path"] == \
+        "/gh-secrets/private-key.pem"
+    assert not {"packit-service.yaml", "fedora.toml", "ssh_config", "centpkg-sig.conf"} & {f.name for f in target.iterdir()}
     # the CentOS client PEM holds certificate and key, as the consumer reads it
     centos = (target / "centos.cert").read_bytes()
     assert x509.load_pem_x509_certificate(centos) and serialization.load_pem_private_key(centos, None)
@@ -141,8 +141,9 @@ def test_secret_values_are_not_printed(generated) -> None:
     postgres = yaml.safe_load((target / "postgres.yml").read_text())
     assert postgres["database-password"] not in output
     assert yaml.safe_load((target / "flower.yml").read_text())["basic-auth"].split(":")[1] not in output
-    config = yaml.safe_load((target / "packit-service.yaml").read_text())
-    assert config["webhook_secret"] not in output
+    values = yaml.safe_load((target / "values.yml").read_text())
+    assert values["packit_service"]["webhook_secret"] not in output
+    assert values["fedora_messaging"]["queue"] not in output
     assert "PRIVATE KEY" not in output
 
 
@@ -150,7 +151,7 @@ def test_existing_files_and_local_values_are_respected(tmp_path: Path) -> None:
     target = tmp_path / "secrets" / "stream" / "dev"
     target.mkdir(parents=True)
     own_config = "# mine, keep it\n"
-    (target / "packit-service.yaml").write_text(own_config)
+    (target / "values.yml").write_text(own_config)
     own_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     own_key_pem = own_key.private_bytes(serialization.Encoding.PEM,
                                         serialization.PrivateFormat.TraditionalOpenSSL,
@@ -167,11 +168,10 @@ def test_existing_files_and_local_values_are_respected(tmp_path: Path) -> None:
     result = run_playbook("-e", f"secrets_dir={target}", "-e", f"local_values_file={values}",
                           service="stream")
     assert changed(result) > 0
-    assert (target / "packit-service.yaml").read_text() == own_config
+    assert (target / "values.yml").read_text() == own_config
     assert (target / "privkey.pem").read_bytes() == own_key_pem
     assert (target / "private-key.pem").read_bytes() == app_key.read_bytes()
     assert (target / "sentry_key").read_text() == "https://abc@sentry.example/1\n"
-    assert not (target / "ssh_config").exists(), "Stream's SSH Secret has no config"
     assert 'GITHUB_APP_ID = "12345"' in (target / "tokman-config.py").read_text()
     # The certificate was made for the key that was already there, with the stream names.
     cert = x509.load_pem_x509_certificate((target / "fullchain.pem").read_bytes())
@@ -179,7 +179,7 @@ def test_existing_files_and_local_values_are_respected(tmp_path: Path) -> None:
     sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert sans.get_values_for_type(x509.DNSName) == ["*.dev.stream.packit.dev",
                                                       "dev.stream.packit.dev"]
-    assert stat.S_IMODE((target / "packit-service.yaml").stat().st_mode) == 0o600
+    assert stat.S_IMODE((target / "values.yml").stat().st_mode) == 0o600
 
 
 @pytest.mark.parametrize(("values", "message"), [

@@ -88,7 +88,7 @@ def test_every_container_keeps_its_image_contract(contract_render, contracts, se
     assert check(manifests, contracts, service, deployment) == []
     # every container found its contract, and the images the service needs are all among them
     images = {contract_for(contracts, v.container, service)["image"] for v in views}
-    expected = {"packit-service", "postgres", "deployment-jobs", "tokman", "flower", "redis-commander"}
+    expected = {"packit-service", "postgres", "import-images", "tokman", "flower", "redis-commander"}
     expected |= {"hardly"} if service == "stream" else {"packit-worker", "dashboard", "pushgateway", "nginx", "sandcastle"}
     assert expected <= images
 
@@ -375,8 +375,8 @@ def test_make_check_contracts_catches_a_config_naming_an_unmounted_path(generate
     mine.mkdir()
     for f in generated_secrets["packit"].iterdir():
         (mine / f.name).write_bytes(f.read_bytes())
-    config = (mine / "packit-service.yaml").read_text().replace("/gh-secrets/private-key.pem", "/secrets/app.pem")
-    (mine / "packit-service.yaml").write_text(config)
+    values = (mine / "values.yml").read_text().replace("/gh-secrets/private-key.pem", "/secrets/app.pem")
+    (mine / "values.yml").write_text(values)
     bad = run_make("check-contracts", SECRETS_DIR=str(mine), **args)
     assert bad.returncode != 0
     assert ("StatefulSet/packit-worker container packit-worker: /home/packit/.config/packit-service.yaml names "

@@ -4,6 +4,8 @@ volume, the Secrets a service renders, and the namespaces a run creates."""
 
 from __future__ import annotations
 
+import pytest
+
 from moduletools import load
 
 pods = load("filter", "pods")
@@ -16,7 +18,7 @@ def test_empty_values_are_left_out_unless_empty_means_off():
     assert pods.deploy_env(mapping) == [
         {"name": "A", "value": "x"}, {"name": "S", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}]
     assert pods.deploy_env(mapping, ["PUSHGATEWAY_ADDRESS", "C"]) == [
-        {"name": "A", "value": "x"}, {"name": "PUSHGATEWAY_ADDRESS", "value": ""},
+        {"name": "A", "value": "x"}, {"name": "PUSHGATEWAY_ADDRESS"},
         {"name": "S", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}]
 
 
@@ -61,3 +63,63 @@ def test_the_namespaces_a_run_creates():
     assert manifests.created_namespaces(objects) == ["packit-dev-sandbox", "packit--stg-sandbox"]
     assert [[o["kind"] for o in group] for group in manifests.phases(objects)] == [
         ["Namespace", "TenantNamespace", "TenantNamespace"], ["Secret"]]
+
+
+appconfig = load("module_utils", "appconfig")
+
+
+def test_values_are_named_for_review_and_masked_in_text():
+    values = {"packit_service": {"token": "abcdef", "list": ["x1234"]}, "n": 7, "flag": True}
+    assert appconfig.placeholders(values) == {
+        "packit_service": {"token": "<values.yml: packit_service.token>",
+                           "list": ["<values.yml: packit_service.list[0]>"]},
+        "n": "<values.yml: n>", "flag": "<values.yml: flag>"}
+    assert sorted(appconfig.leaves(values)) == ["7", "abcdef", "x1234"]
+    assert appconfig.mask("a abcdef x1234 7", appconfig.leaves(values)) == "a <secret> <secret> 7"
+
+
+def test_keys_set_twice_are_found_at_any_depth():
+    assert appconfig.duplicate_keys("a: 1\nb: {c: 1, c: 2}\na: 3\n") == ["b.c", "a"]
+    assert appconfig.duplicate_keys("a: [{x: 1}, {x: 2}]\n") == []
+    assert appconfig.duplicate_keys("a: [\n") == []
+
+
+def test_a_configuration_is_found_where_it_is_most_specific(tmp_path):
+    for d in ("top", "top/packit", "top/packit/dev"):
+        (tmp_path / d).mkdir(exist_ok=True)
+    (tmp_path / "top/fedora.toml.j2").write_text("")
+    (tmp_path / "top/packit/dev/packit-service.yaml.j2").write_text("")
+    (tmp_path / "top/packit/packit-service.yaml.j2").write_text("")
+    dirs = [str(tmp_path / d) for d in ("top/packit/dev", "top/packit", "top")]
+    assert appconfig.find_config(dirs, "packit-service.yaml") == str(tmp_path / "top/packit/dev/packit-service.yaml.j2")
+    assert appconfig.find_config(dirs, "fedora.toml") == str(tmp_path / "top/fedora.toml.j2")
+    with pytest.raises(ValueError, match="no template ssh_config.j2"):
+        appconfig.find_config(dirs, "ssh_config")
+
+
+importconfig = load("module_utils", "importconfig")
+
+
+def test_the_values_of_a_rendered_configuration():
+    files = {"packit-service.yaml": {"deployment": "dev", "fas_user": "me", "admins": ["a"], "webhook_secret": "w",
+                                     "authentication": {"github.com": {"token": "t"}}, "debug": True},
+             "fedora.toml": {"bindings": [{"queue": "q-1"}]},
+             "centpkg-sig.conf": {"centpkg-sig.distgit": {"token": "g"}}}
+    assert importconfig.values_from(files, "dev") == {
+        "packit_service": {"authentication": {"github.com": {"token": "t"}}, "webhook_secret": "w"},
+        "developer": {"fas_user": "me", "admins": ["a"]},
+        "fedora_messaging": {"queue": "q-1"}, "centpkg_sig": {"token": "g"}}
+    assert "developer" not in importconfig.values_from(files, "prod")
+    with pytest.raises(importconfig.ConfigImportError, match="no token"):
+        importconfig.values_from({"centpkg-sig.conf": {}}, "stg")
+
+
+def test_the_differences_of_two_configurations_hide_the_secrets():
+    theirs = {"a": 1, "b": {"c": "s3cret-x"}, "l": [{"x": 1}], "only": "mine"}
+    ours = {"a": 2, "b": {"c": "s3cret-y"}, "l": [{"x": 1}], "new": True}
+    assert importconfig.differences("f", theirs, ours, ["s3cret-x", "s3cret-y"]) == [
+        "f: a: yours 1, ours 2", "f: b.c: yours <secret>, ours <secret>", "f: only ours: new = True",
+        "f: only yours: only = mine"]
+    assert importconfig.differences("ssh", ["Host x", "User a"], ["Host x", "User b"], []) == [
+        "ssh: only yours: User a", "ssh: only ours: User b"]
+    assert importconfig.parse("ssh_config", "# c\nHost  x\n\n  User a\n") == ["Host x", "User a"]

@@ -376,3 +376,40 @@ def test_render_all_writes_each_set_as_make_render_does(renderer, tmp_path, secr
     assert f"{root}/stream/prod/" in failure_line(result) and "is missing" in failure_line(result)
     assert not (partial / "stream-prod").exists()
     assert (partial / "stream-stg").is_dir() and (partial / "packit-prod").is_dir()
+
+
+def _published() -> list[tuple[list[str], str]]:
+    """(the image names, their repository) of each row of the README's table of published
+    images; `<name>` in a repository stands for one of the row's names, `<version>` for
+    PostgreSQL's version."""
+    import re
+
+    text = (REPO / "README.md").read_text()
+    table = text[text.index("| image | repository"):].split("\n\n", 1)[0]
+    rows = [row.split("|") for row in table.splitlines()[2:]]
+    return [(re.findall(r"`([a-z-]+)`", row[1]), row[2].strip().strip("`")) for row in rows]
+
+
+def test_every_pod_runs_a_published_image_through_its_stream(renderer):
+    """What runs is published: every container's image is the source of one of the rendered
+    ImageStreams (the trigger puts the stream's image there) or itself in the README's list of
+    published images (the cache filler's pods in the sandbox namespace pull directly), and
+    every source is a repository of that list."""
+    import re
+
+    on = {"with_tokman": True, "with_flower": True, "with_redis_commander": True, "with_import_images_cron": True,
+          "with_repository_cache": True, "with_repository_cache_filler": True}
+    patterns = [re.compile("^" + re.escape(repo).replace(re.escape("<name>"), "(" + "|".join(names) + ")")
+                           .replace(re.escape("<version>"), "[0-9]+") + ":[^/]+$") for names, repo in _published()]
+    assert not any(p.match("quay.io/packit/deployment-jobs:latest") for p in patterns)  # built nowhere
+    sets = [(s, d, dict(on, kv_database=kv)) for s in SERVICES for d in DEPLOYMENTS for kv in ("redis", "valkey")]
+    for (service, deployment, _), rendered in zip(sets, renderer.render_many(sets)):
+        objects = all_objects(rendered)
+        sources = {o["spec"]["tags"][0]["from"]["name"] for o in objects if o["kind"] == "ImageStream"}
+        assert [s for s in sources if not any(p.match(s) for p in patterns)] == [], (service, deployment)
+        for o in objects:
+            spec = o.get("spec") or {}
+            pod = ((spec.get("jobTemplate") or {}).get("spec", spec).get("template") or {}).get("spec") or spec
+            for c in (pod.get("containers") or []) + (pod.get("initContainers") or []):
+                published = c["image"] in sources or any(p.match(c["image"]) for p in patterns)
+                assert published, (service, deployment, ref(o), c["name"], c["image"])

@@ -92,7 +92,7 @@ def repo(tmp_path: Path, key_server: KeyServer) -> Path:
     for f in secret_files("packit"):
         (secrets / f.name).write_text(f"content of {f.name}\n")
     # Longer than several chunks of a 2048-bit key (214 bytes each).
-    (secrets / "packit-service.yaml").write_text(
+    (secrets / "values.yml").write_text(
         "".join(f"key_{i}: value number {i} of the service configuration\n" for i in range(120)))
     (secrets / "tokman-config.py").write_text(multibyte_text(), encoding="utf-8")
     (secrets / "sentry_key").write_text("")
@@ -146,7 +146,7 @@ def test_every_file_round_trips_through_zuul_decryption(
         assert all(len(chunk) == rsa_key.key_size // 8 for chunk in chunks)
         assert decrypt_like_zuul(chunks, rsa_key).encode("utf-8") == original, name
         assert len(chunks) == max(1, -(-len(original) // limit)) or name == "tokman-config.py"
-    assert len(secret["data"]["packit-service.yaml"]) > 5
+    assert len(secret["data"]["values.yml"]) > 5
     # The UTF-8 file is cut at character boundaries where a blind byte cut would split one.
     tokman = (secrets / "tokman-config.py").read_bytes()
     assert any(tokman[i] & 0xC0 == 0x80 for i in range(limit, len(tokman), limit))
@@ -163,12 +163,12 @@ def test_local_key_file_selected_files_and_options(
     key_file.write_bytes(public_pem(big_key))
     output = tmp_path / "out" / "secret.yaml"
     result = run("--root", str(repo), "--deployment", "dev", "--key-file", str(key_file),
-                 "--file", "packit-service.yaml", "--file", "tokman-config.py",
+                 "--file", "values.yml", "--file", "tokman-config.py",
                  "--name", "deploy_secret", "--output", str(output))
     assert result.returncode == 0, result.stderr
     secret = load_secret(output)
     assert secret["name"] == "deploy_secret"
-    assert set(secret["data"]) == {"packit-service.yaml", "tokman-config.py"}
+    assert set(secret["data"]) == {"values.yml", "tokman-config.py"}
     secrets = repo / "secrets" / "packit" / "dev"
     for name, chunks in secret["data"].items():
         assert all(len(chunk) == 512 for chunk in chunks)
@@ -241,7 +241,7 @@ def test_files_of_optional_components_are_taken_when_present(repo: Path, key_ser
     go into the secret when they are there, and their absence is no error."""
     secrets = repo / "secrets" / "packit" / "dev"
     optional = [f.name for f in secret_files("packit") if f.optional]
-    assert {"tokman-config.py", "flower.yml", "fedora.toml", "centos.cert"} <= set(optional)
+    assert {"tokman-config.py", "flower.yml", "centos.cert"} <= set(optional)
     (secrets / "flower.yml").unlink()
     result = run("--root", str(repo), "--deployment", "dev")
     assert result.returncode == 0, result.stderr

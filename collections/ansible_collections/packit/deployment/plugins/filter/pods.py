@@ -65,14 +65,17 @@ def deploy_env(mapping: dict[str, Any], keep_empty: list[str] | None = None) -> 
 
     Empty values are left out (the image's default applies), except for the names in
     `keep_empty`: those are set to the empty string, which some images read as "off"
-    (PUSHGATEWAY_ADDRESS) where leaving them out means their default.
+    (PUSHGATEWAY_ADDRESS) where leaving them out means their default. Such a variable is
+    written without `value`, as the API server stores it.
     """
     env = []
     for name, value in mapping.items():
         if isinstance(value, dict):
             env.append({"name": name, "valueFrom": value})
-        elif value is not None and (str(value) != "" or name in (keep_empty or [])):
+        elif value is not None and str(value) != "":
             env.append({"name": name, "value": str(value)})
+        elif name in (keep_empty or []):
+            env.append({"name": name})
     return env
 
 

@@ -30,12 +30,19 @@ def _secret_rendered(secret: dict, enabled: list[str], service: str = "") -> boo
     return any(c in enabled for c in secret.get("used_by", {}))
 
 
+# The file in secrets_dir with the secret values the app configuration templates use.
+VALUES_FILE = "values.yml"
+
+
 def deploy_secret_keys(secret: dict, service: str, enabled: list[str]) -> list[dict]:
-    """[{key, file}] of a file-backed Secret in this service with these components enabled.
+    """[{key, file, config, strip}] of a file-backed Secret in this service with these
+    components enabled.
 
     A key may be limited to some services (`services`) or be needed only while one of some
-    components is enabled (`components`); its file defaults to the key's name; `strip`
-    drops trailing whitespace (one-line values read through the environment).
+    components is enabled (`components`); its file defaults to the key's name, except for a
+    key rendered from the app configuration template `config` (config/), which needs the
+    values file; `strip` drops trailing whitespace (one-line values read through the
+    environment).
     """
     keys = []
     for entry in secret.get("keys", []):
@@ -43,16 +50,26 @@ def deploy_secret_keys(secret: dict, service: str, enabled: list[str]) -> list[d
             continue
         if "components" in entry and not any(c in enabled for c in entry["components"]):
             continue
-        keys.append({"key": entry["key"], "file": entry.get("file", entry["key"]),
-                     "strip": bool(entry.get("strip", False))})
+        config = entry.get("config", "")
+        keys.append({"key": entry["key"], "file": VALUES_FILE if config else entry.get("file", entry["key"]),
+                     "config": config, "strip": bool(entry.get("strip", False))})
     return keys
+
+
+def deploy_config_names(secrets: list[dict], service: str, enabled: list[str], selected: list[str]) -> list[str]:
+    """The app configurations (config/) the selected components render into a Secret or
+    whose pods use them (for the checksum that rolls them out)."""
+    names = [k["config"] for s in secrets if _secret_rendered(s, enabled, service)
+             and (s["component"] in selected or any(c in selected for c in s.get("used_by", {})))
+             for k in deploy_secret_keys(s, service, enabled) if k["config"]]
+    return list(dict.fromkeys(names))
 
 
 def deploy_secret_files(secret: dict, service: str, enabled: list[str]) -> list[str]:
     """The files in secrets_dir a Secret is made of."""
     if secret.get("mapping"):
         return [secret["mapping"]]
-    return [k["file"] for k in deploy_secret_keys(secret, service, enabled)]
+    return list(dict.fromkeys(k["file"] for k in deploy_secret_keys(secret, service, enabled)))
 
 
 def deploy_rendered_secrets(secrets: list[dict], component: str, enabled: list[str], service: str = "") -> list[dict]:
@@ -69,17 +86,18 @@ def deploy_used_secrets(secrets: list[dict], component: str) -> list[dict]:
 def deploy_pod_secrets(secrets: list[dict], component: str, service: str, enabled: list[str]) -> list[dict]:
     """What a component's pods take from each Secret they use.
 
-    [{name, mount, sub_path, items, all_keys, files}]: `items` are the keys the pods mount (as
-    [{key, path}]) at `mount` (none for Secrets read through the environment only; with
-    `sub_path` each key is mounted as the file <mount>/<key>);
-    `files` are the secret files behind what they use, for the pod template's checksum.
+    [{name, mount, sub_path, items, all_keys, files, configs}]: `items` are the keys the pods
+    mount (as [{key, path}]) at `mount` (none for Secrets read through the environment only;
+    with `sub_path` each key is mounted as the file <mount>/<key>); `files` are the secret
+    files and `configs` the app configurations behind what they use, for the pod template's
+    checksum.
     """
     result = []
     for s in deploy_used_secrets(secrets, component):
         wanted = s["used_by"][component]
         if s.get("mapping"):
             result.append({"name": s["name"], "mount": None, "items": [], "all_keys": True,
-                           "files": [s["mapping"]]})
+                           "files": [s["mapping"]], "configs": []})
             continue
         keys = deploy_secret_keys(s, service, enabled)
         used = keys if wanted == "all" else [k for k in keys if k["key"] in wanted]
@@ -91,7 +109,8 @@ def deploy_pod_secrets(secrets: list[dict], component: str, service: str, enable
             "sub_path": bool(s.get("sub_path", False)),
             "items": [{"key": k["key"], "path": k["key"]} for k in used],
             "all_keys": len(used) == len(keys),
-            "files": [k["file"] for k in used],
+            "files": list(dict.fromkeys(k["file"] for k in used if not k["config"])),
+            "configs": [k["config"] for k in used if k["config"]],
         })
     return result
 
@@ -103,7 +122,8 @@ def deploy_needed_secret_files(secrets: list[dict], selected: list[str], enabled
     for component in selected:
         files = [f for s in deploy_rendered_secrets(secrets, component, enabled, service)
                  for f in deploy_secret_files(s, service, enabled)]
-        files += [f for s in deploy_pod_secrets(secrets, component, service, enabled) for f in s["files"]]
+        files += [f for s in deploy_pod_secrets(secrets, component, service, enabled)
+                  for f in s["files"] + ([VALUES_FILE] if s["configs"] else [])]
         for f in files:
             users = needed.setdefault(f, [])
             if component not in users:
@@ -127,6 +147,7 @@ class FilterModule:
             "rendered_secrets": deploy_rendered_secrets,
             "used_secrets": deploy_used_secrets,
             "secret_keys": deploy_secret_keys,
+            "config_names": deploy_config_names,
             "secret_files": deploy_secret_files,
             "pod_secrets": deploy_pod_secrets,
             "needed_secret_files": deploy_needed_secret_files,

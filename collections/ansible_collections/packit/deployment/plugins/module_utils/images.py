@@ -6,6 +6,7 @@ import json
 import time
 from typing import Any
 
+from ansible_collections.packit.deployment.plugins.module_utils import streamimport
 from ansible_collections.packit.deployment.plugins.module_utils.k8s import (
     K8sError, api_message, get, now, patch, resource, status_of,
 )
@@ -123,29 +124,11 @@ def unpin_tag(client, namespace: str, stream_name: str, tag: str, check_mode: bo
 
 
 def build_import(stream: dict[str, Any], deployment: str, source: str = "") -> tuple[dict[str, Any], dict[str, Any]]:
-    """(ImageStreamImport body, its image entry) that imports into the tag `deployment` the
-    tag's own `from` reference, or `source` when given, keeping the tag's import and
-    reference policies."""
-    name = stream["metadata"]["name"]
-    tag, _ = stream_tag(stream, deployment)
-    if tag is None:
-        raise K8sError(f"ImageStream {name}: no tag {deployment!r} in spec.tags to import")
-    origin = tag.get("from") or {}
-    if not source and (origin.get("kind") != "DockerImage" or not origin.get("name")):
-        raise K8sError(f"ImageStream {name}: tag {deployment} does not come from a DockerImage (from.kind={origin.get('kind')})")
-    image = {
-        "from": {"kind": "DockerImage", "name": source or origin["name"]},
-        "to": {"name": deployment},
-        "importPolicy": dict(tag.get("importPolicy") or {}),
-        "referencePolicy": dict(tag.get("referencePolicy") or {"type": "Source"}),
-    }
-    body = {
-        "apiVersion": "image.openshift.io/v1",
-        "kind": "ImageStreamImport",
-        "metadata": {"name": name, "namespace": stream["metadata"]["namespace"]},
-        "spec": {"import": True, "images": [image]},
-    }
-    return body, image
+    """(ImageStreamImport body, its image entry) of the tag `deployment` (module_utils/streamimport.py)."""
+    try:
+        return streamimport.build_import(stream, deployment, source)
+    except streamimport.StreamImportError as exc:
+        raise K8sError(str(exc)) from exc
 
 
 IMPORT_CONFLICT_ATTEMPTS = 5
@@ -169,11 +152,7 @@ def post_import(client, body: dict[str, Any]) -> dict[str, Any]:
 
 def imported_reference(answer: dict[str, Any], stream: str, source: str) -> str:
     """The image reference an ImageStreamImport's answer reports, or the import's failure as a K8sError."""
-    results = (answer.get("status") or {}).get("images") or []
-    if not results:
-        raise K8sError(f"ImageStream {stream}: the API answered the import without a result")
-    outcome = results[0].get("status") or {}
-    if outcome.get("status") == "Failure":
-        raise K8sError(f"ImageStream {stream}: import of {source} failed: "
-                        f"{outcome.get('message', outcome.get('reason', 'no reason given'))}")
-    return (results[0].get("image") or {}).get("dockerImageReference", "")
+    try:
+        return streamimport.imported_reference(answer, stream, source)
+    except streamimport.StreamImportError as exc:
+        raise K8sError(str(exc)) from exc

@@ -22,6 +22,20 @@ options:
     description: Return C(secrets). Without, a failure can be shown without no_log.
     type: bool
     default: true
+  config:
+    description:
+      - The apps' configuration (config/ of the repository) - first rendered with the values of
+        C(values_file) (an ansible-vault encrypted file is decrypted with the run's vault
+        password), given to the component templates as C(deploy_app_config) (name to text), and
+        rendered once more with each value replaced by its name for review (C(config)).
+      - A YAML configuration that sets a key twice (by the template and by the values file) is
+        refused.
+    type: dict
+    suboptions:
+      names: {description: The configurations (a template <name>.j2 each)., type: list, elements: str, default: []}
+      dirs: {description: Where a template is looked for, the first directory that has it., type: list, elements: path, required: true}
+      values_file: {description: The YAML file of values the templates take as C(values)., type: path, required: true}
+      display: {description: How messages name the values file (default its path)., type: str, default: ""}
 notes:
   - The template lookup in a loop renders the same, but deep-copies every variable of the play
     for each template; on the packit stack that copy took most of the render time.
@@ -48,6 +62,10 @@ secrets:
   returned: success and return_secrets
 plan:
   description: Component to the identity (apiVersion, kind, namespace, name) of each of its objects.
+  type: dict
+  returned: success
+config:
+  description: Configuration name to C(template) (its path) and C(text) (rendered with each value's name, not the value).
   type: dict
   returned: success
 workloads:
