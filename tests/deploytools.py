@@ -6,6 +6,7 @@ import json
 import os
 import contextlib
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -203,8 +204,7 @@ class Renderer:
         keys = [json.dumps([s, d, o], sort_keys=True) for s, d, o in variants]
         todo = {k: v for k, v in zip(keys, variants) if k not in self._cache}
         if todo:
-            batch = self.workdir / f"batch{len(self._cache)}"
-            batch.mkdir()
+            batch = Path(tempfile.mkdtemp(prefix="batch", dir=self.workdir))  # a failed batch leaves its own
             hosts = {}
             for n, (service, deployment, overrides) in enumerate(todo.values()):
                 settings = {k: v for k, v in self.extra_vars(service, deployment, batch / f"v{n}", **overrides).items()

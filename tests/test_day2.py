@@ -343,13 +343,14 @@ def test_cron_rbac_applies_and_allows_only_the_import(admin, local_cluster, stre
     env = {"PATH": os.environ["PATH"], "SERVICE": SERVICE, "DEPLOYMENT": DEPLOYMENT, "PROJECT": NS,
            "KUBERNETES_API": local_cluster.host, "KUBERNETES_TOKEN_FILE": str(tmp_path / "token"),
            "KUBERNETES_CA_FILE": str(local_cluster.ca_cert)}
-    proc = subprocess.run([sys.executable, "-I", str(job / "import_images.py")], capture_output=True, text=True, env=env)
+    # As the pod runs it: python3 <script>, whose directory is where its module is.
+    proc = subprocess.run([sys.executable, str(job / "import_images.py")], capture_output=True, text=True, env=env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert {name: stream_image(admin, name) for name in streams} == new
     assert sorted(line.split(":")[0] for line in proc.stdout.splitlines()) == sorted(streams)
     assert all(": imported " in line for line in proc.stdout.splitlines())
     # An unknown stream is refused before anything is imported.
-    proc = subprocess.run([sys.executable, "-I", str(job / "import_images.py")], capture_output=True, text=True,
+    proc = subprocess.run([sys.executable, str(job / "import_images.py")], capture_output=True, text=True,
                           env=dict(env, IMAGES="d2-api,no-such-stream"))
     assert proc.returncode == 2 and "ImageStream no-such-stream: not found in packit-dev" in proc.stderr
 

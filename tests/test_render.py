@@ -254,8 +254,9 @@ def test_every_switch_removes_exactly_its_component(renderer):
         overrides = {**on, switch(component): False}
         if component == "repository-cache":
             overrides["with_repository_cache_filler"] = False
-        if component == "packit-worker":
+        if component == "packit-worker":  # beat and the import job run the worker image
             overrides["with_packit_service_beat"] = False
+            overrides["with_import_images_cron"] = False
         variants.append(("packit", "dev", overrides))
     base, *offs = renderer.render_many([("packit", "dev", on), *variants])
     secrets_table = yaml.safe_load((REPO / "roles/deploy/vars/main.yml").read_text())["deploy_secrets"]

@@ -74,7 +74,7 @@ def deploy_env(mapping: dict[str, Any], keep_empty: list[str] | None = None) -> 
             env.append({"name": name, "valueFrom": value})
         elif value is not None and str(value) != "":
             env.append({"name": name, "value": str(value)})
-        elif name in (keep_empty or []):
+        elif value is not None and name in (keep_empty or []):
             env.append({"name": name})
     return env
 
