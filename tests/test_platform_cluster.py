@@ -65,7 +65,7 @@ class TenantOperator(threading.Thread):
 
 
 @pytest.fixture(scope="module")
-def operator(admin):
+def operator(admin, local_cluster):
     thread = TenantOperator(admin)
     thread.start()
     yield thread
@@ -74,6 +74,16 @@ def operator(admin):
     tenants = admin.resources.get(api_version="tenant.paas.redhat.com/v1alpha1", kind="TenantNamespace")
     for item in tenants.get(namespace=CONFIG).items:
         tenants.delete(name=item.metadata.name, namespace=CONFIG)
+    # The sandbox stays (a namespace cannot be deleted here); its claims go, and their volumes
+    # back into the aws-ebs pool, which later runs of this module need.
+    claims = admin.resources.get(api_version="v1", kind="PersistentVolumeClaim")
+    for name in thread.made:
+        for claim in claims.get(namespace=name).items:
+            claims.delete(name=claim.metadata.name, namespace=name)
+    deadline = time.monotonic() + 60
+    while any(claims.get(namespace=name).items for name in thread.made) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    local_cluster.recycle_volumes()
 
 
 def make(local_cluster, target: str, secrets: Path, extra: str = "", **variables: str):
