@@ -19,9 +19,10 @@ import uuid
 from pathlib import Path
 
 import pytest
+import yaml
 from kubernetes.dynamic.exceptions import ConflictError, NotFoundError
 
-from deploytools import SECRET_FILES, make_in_project, project_objects
+from deploytools import REPO, SECRET_FILES, make_in_project, project_objects
 
 pytestmark = pytest.mark.cluster
 TENANT = "packit"
@@ -155,6 +156,28 @@ def test_second_run_changes_nothing_and_prints_no_secret_at_vvv(local_cluster, a
     assert all(value in "".join(SECRET_FILES.values()) for name, value in secrets.items() if name != "api_key")
     assert len(secrets) >= 10
     assert [name for name, value in secrets.items() if value in output] == []
+
+
+def test_check_diff_shows_a_config_change_with_the_values_masked(local_cluster, admin, secrets_dir, operator,
+                                                                 tmp_path):
+    """A change to an app configuration template, previewed: --check --diff shows the changed
+    line of packit-service.yaml and nothing of values.yml, and changes nothing."""
+    import shutil
+
+    config = tmp_path / "config"
+    shutil.copytree(REPO / "config", config)
+    template = config / "packit" / "dev" / "packit-service.yaml.j2"
+    template.write_text(template.read_text().replace("debug: true", "debug: false"))
+    before = project_objects(admin, (PROJECT, SANDBOX))
+    result = make(local_cluster, "deploy", secrets_dir, extra=f"--check --diff -e deploy_config_dir={config}")
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert project_objects(admin, (PROJECT, SANDBOX)) == before
+    lines = [line.strip().strip("'\"") for line in result.stdout.splitlines()]
+    assert "-debug: true" in lines and "+debug: false" in lines
+    values = yaml.safe_load(SECRET_FILES["values.yml"])
+    shown = [v for v in ("s3cret-webhook", "s3cret-fas", "s3cret-github", values["fedora_messaging"]["queue"])
+             if v in result.stdout]
+    assert shown == []
 
 
 def test_cleanup_keeps_the_tenant_namespace_and_the_claims(local_cluster, admin, secrets_dir, operator):

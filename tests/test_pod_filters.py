@@ -123,3 +123,15 @@ def test_the_differences_of_two_configurations_hide_the_secrets():
     assert importconfig.differences("ssh", ["Host x", "User a"], ["Host x", "User b"], []) == [
         "ssh: only yours: User a", "ssh: only ours: User b"]
     assert importconfig.parse("ssh_config", "# c\nHost  x\n\n  User a\n") == ["Host x", "User a"]
+
+
+def test_a_masked_diff_shows_the_change_and_no_value():
+    before = "debug: true\nwebhook_secret: s3cret-w\nurl: https://x.example\n"
+    after = "debug: false\nwebhook_secret: s3cret-w2\nurl: https://x.example\n"
+    secrets = appconfig.secret_leaves({"w": "s3cret-w", "w2": "s3cret-w2", "u": "https://x.example", "p": "/a/b"})
+    assert secrets == ["s3cret-w", "s3cret-w2"]
+    diff = appconfig.masked_diff(before, after, secrets, "packit-service.yaml").splitlines()
+    assert diff[:2] == ["--- packit-service.yaml (live)", "+++ packit-service.yaml (new)"]
+    assert "-debug: true" in diff and "+debug: false" in diff
+    assert "s3cret" not in "\n".join(diff) and " url: https://x.example" in diff
+    assert appconfig.masked_diff(before, before, secrets, "x") == ""

@@ -9,7 +9,7 @@ import os
 import yaml
 from ansible.errors import AnsibleActionFail
 
-from ansible_collections.packit.deployment.plugins.module_utils.appconfig import find_config, leaves
+from ansible_collections.packit.deployment.plugins.module_utils.appconfig import find_config, secret_leaves
 from ansible_collections.packit.deployment.plugins.module_utils.importconfig import (
     ConfigImportError, differences, parse, values_from)
 from ansible_collections.packit.deployment.plugins.plugin_utils.controller import ControllerAction
@@ -44,9 +44,7 @@ class ActionModule(ControllerAction):
         except ConfigImportError as err:
             raise AnsibleActionFail(f"{source}/{err}") from err
         templar = self._templar.copy_with_new_env(searchpath=args["dirs"])
-        # Every value of values.yml is masked in the report, but the forges' addresses and the
-        # mounted paths it holds, which say nothing secret and would mask half the settings.
-        secrets = [v for v in leaves(values) if not v.startswith(("https://", "http://", "/"))]
+        secrets = secret_leaves(values)
         report, same = [], []
         for name, data in theirs.items():
             try:

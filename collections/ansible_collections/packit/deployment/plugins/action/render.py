@@ -15,7 +15,7 @@ import yaml
 from ansible.errors import AnsibleActionFail, AnsibleError
 
 from ansible_collections.packit.deployment.plugins.module_utils.appconfig import (
-    duplicate_keys, find_config, placeholders)
+    duplicate_keys, find_config, placeholders, secret_leaves)
 from ansible_collections.packit.deployment.plugins.module_utils.manifests import (
     WORKLOAD_KINDS, docs, plain, redact, refs)
 from ansible_collections.packit.deployment.plugins.plugin_utils.controller import ControllerAction
@@ -38,11 +38,12 @@ class ActionModule(ControllerAction):
         }},
     }
 
-    def app_config(self, config: dict, task_vars: dict) -> tuple[dict[str, str], dict[str, dict]]:
+    def app_config(self, config: dict, task_vars: dict) -> tuple[dict[str, str], dict[str, dict], list[str]]:
         """The app configurations (config/), rendered with the values file's values, and for
-        review with each value replaced by its name: (name -> text, name -> {template, text})."""
+        review with each value replaced by its name, and the values to mask where a text is
+        shown: (name -> text, name -> {template, text}, values)."""
         if not config or not config["names"]:
-            return {}, {}
+            return {}, {}, []
         shown = config["display"] or config["values_file"]
         if not os.path.isfile(config["values_file"]):
             raise AnsibleActionFail(f"render: {shown} is missing (the secret values of the app configuration)")
@@ -69,13 +70,13 @@ class ActionModule(ControllerAction):
             review[name] = {"template": label.removeprefix("render: "),
                             "text": render_file(templar, self._loader, path, task_vars,
                                                 {"values": placeholders(values)}, label=label)}
-        return real, review
+        return real, review, secret_leaves(values)
 
     def act(self, args, task_vars):
         template_dir, return_secrets = args["template_dir"], args["return_secrets"]
         if not os.path.isdir(template_dir):
             raise AnsibleActionFail(f"render: template_dir {template_dir!r} is not a directory")
-        app_config, review = self.app_config(args["config"], task_vars)
+        app_config, review, masked = self.app_config(args["config"], task_vars)
         # One templar (one Jinja2 environment) for all components, so that what they import
         # (macros.j2) is compiled once; only the variables change.
         templar = self._templar.copy_with_new_env(searchpath=[template_dir])
@@ -99,5 +100,6 @@ class ActionModule(ControllerAction):
         result = {"changed": False, "objects": objects, "plan": plan, "workloads": workloads, "config": review}
         if return_secrets:
             result["secrets"] = secrets
+            result["masked"] = masked
         return result
 

@@ -56,6 +56,14 @@ def deploy_secret_keys(secret: dict, service: str, enabled: list[str]) -> list[d
     return keys
 
 
+def deploy_config_keys(secrets: list[dict], service: str, enabled: list[str]) -> dict[str, list[str]]:
+    """Secret name -> its keys rendered from the app configuration (config/): what --diff
+    shows as text, with the values of values.yml masked."""
+    found = {s["name"]: [k["key"] for k in deploy_secret_keys(s, service, enabled) if k["config"]]
+             for s in secrets if not s.get("mapping")}
+    return {name: keys for name, keys in found.items() if keys}
+
+
 def deploy_config_names(secrets: list[dict], service: str, enabled: list[str], selected: list[str]) -> list[str]:
     """The app configurations (config/) the selected components render into a Secret or
     whose pods use them (for the checksum that rolls them out)."""
@@ -148,6 +156,7 @@ class FilterModule:
             "used_secrets": deploy_used_secrets,
             "secret_keys": deploy_secret_keys,
             "config_names": deploy_config_names,
+            "config_keys": deploy_config_keys,
             "secret_files": deploy_secret_files,
             "pod_secrets": deploy_pod_secrets,
             "needed_secret_files": deploy_needed_secret_files,

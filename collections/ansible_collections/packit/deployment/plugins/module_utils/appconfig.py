@@ -44,6 +44,20 @@ def leaves(values: Any) -> list[str]:
     return [str(values)]
 
 
+def secret_leaves(values: Any) -> list[str]:
+    """The values to mask where a text is shown: every value of the file but the addresses and
+    mounted paths it holds, which say nothing secret and would mask half a configuration."""
+    return [v for v in leaves(values) if not v.startswith(("https://", "http://", "/"))]
+
+
+def masked_diff(before: str, after: str, secrets: list[str], label: str) -> str:
+    """A unified diff of two texts with the secrets masked in both ("" when they are the same)."""
+    import difflib
+
+    a, b = mask(before, secrets).splitlines(), mask(after, secrets).splitlines()
+    return "\n".join(difflib.unified_diff(a, b, f"{label} (live)", f"{label} (new)", lineterm=""))
+
+
 def mask(text: str, secrets: list[str], marker: str = "<secret>") -> str:
     """The text with every secret of at least four characters replaced by the marker, the
     longest first (a secret may contain another)."""

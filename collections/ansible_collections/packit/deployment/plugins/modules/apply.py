@@ -25,8 +25,9 @@ description:
     failure stops before the next phase.
   - In check mode, sends each write as a server-side dry run (as kubernetes.core.k8s does), so
     the server validates it and nothing changes; objects in a namespace the run creates and that
-    is not there yet are reported as changes without being sent. In diff mode, returns the difference of each
-    changed object but Secrets in C(differences).
+    is not there yet are reported as changes without being sent. In diff mode, returns the
+    difference of each changed object but Secrets in C(differences), and of a Secret only its
+    app configurations (C(config_keys)) as text diffs with C(masked) masked.
 options:
   objects:
     description: The objects to apply (no Secrets), in apply order.
@@ -64,6 +65,18 @@ options:
         namespace) is rolled out and ready, against one deadline of C(timeout) seconds (as
         M(packit.deployment.rollout_wait)); fails naming those that are not. Not in check mode.
     type: dict
+  config_keys:
+    description:
+      - Secret name to its keys that hold an app configuration (config/). In diff mode their
+        change is returned in C(differences) as text diffs with C(masked) masked; other Secret
+        keys are never shown.
+    type: dict
+    default: {}
+  masked:
+    description: The values to mask in those diffs (the values file's; give the task C(no_log)).
+    type: list
+    elements: str
+    default: []
   status:
     description:
       - With C(service) and C(deployment), return the status table of that deployment's workloads
@@ -128,6 +141,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ansible_collections.packit.deployment.plugins.module_utils.access import connect_as
+from ansible_collections.packit.deployment.plugins.module_utils.appconfig import masked_diff
 from ansible_collections.packit.deployment.plugins.module_utils.k8s import (
     K8sError, api_message, connect, list_objects, resource, run)
 from ansible_collections.packit.deployment.plugins.module_utils.manifests import phases, tenant_namespace
@@ -157,6 +171,10 @@ ARGUMENT_SPEC = {
     "parallel": {"type": "int", "default": 8},
     "wait": {"type": "dict"},
     "status": {"type": "dict"},
+    "config_keys": {"type": "dict", "default": {}},
+    # Not no_log: Ansible would mask every one of them (short ones too) in all output. The task
+    # runs under no_log, and what is shown of a Secret has them masked (masked_diff).
+    "masked": {"type": "list", "elements": "str", "default": [], "no_log": False},
 }
 
 def label(obj: dict[str, Any]) -> str:
@@ -172,15 +190,40 @@ def live_kinds(objects: list[dict[str, Any]]) -> list[tuple[str, str]]:
     return [(api, kind) for kind, api in seen.items()]
 
 
-def apply_one(client, obj: dict[str, Any], check_mode: bool, diff: bool) -> tuple[bool, dict[str, Any] | None]:
+def config_difference(obj: dict[str, Any], existing: dict[str, Any] | None, keys: list[str],
+                      masked: list[str]) -> dict[str, Any] | None:
+    """What changes in the app configurations a Secret holds (`keys`), as text diffs with the
+    values of values.yml masked; None when none changes."""
+    def text(data: dict[str, Any] | None, key: str) -> str:
+        value = (data or {}).get(key)
+        return base64.b64decode(value).decode(errors="replace") if value else ""
+
+    changed = {key: masked_diff(text((existing or {}).get("data"), key), text(obj.get("data"), key), masked, key)
+               for key in keys}
+    changed = {key: d for key, d in changed.items() if d}
+    return {"object": label(obj), "config": changed} if changed else None
+
+
+def apply_one(client, obj: dict[str, Any], check_mode: bool, diff: bool,
+              config: tuple[list[str], list[str]] = ([], [])) -> tuple[bool, dict[str, Any] | None]:
     """Apply one object as kubernetes.core.k8s apply=true does (in check mode as a server-side
-    dry run): (changed, the difference when asked for and the object is not a Secret)."""
+    dry run): (changed, the difference when asked for: of an object that is not a Secret, or
+    of the app configurations a Secret holds, `config` = (its keys, the values to mask))."""
     res = resource(client, obj["apiVersion"], obj["kind"])
     meta = obj["metadata"]
     dry = {"dry_run": "All"} if check_mode else {}
     show = diff and obj["kind"] != "Secret"
     try:
         existing, desired = apply_object(res, obj)
+        if diff and obj["kind"] == "Secret" and config[0] and existing != desired:
+            difference = config_difference(obj, existing, *config)
+            if existing is None:
+                res.create(body=desired, namespace=meta.get("namespace"), **dry)
+                return True, difference
+            after = res.patch(body=desired, name=meta["name"], namespace=meta.get("namespace"),
+                              content_type="application/merge-patch+json", **dry).to_dict()
+            same, _ = diff_objects(existing, after)
+            return not same, (None if same else difference)
         if existing is None:
             after = res.create(body=desired, namespace=meta.get("namespace"), **dry).to_dict()
             return True, ({"object": label(obj), "before": {}, "after": after} if show else None)
@@ -272,7 +315,10 @@ def action(module, _client) -> dict[str, Any]:
                 held = {id(obj) for obj in group if obj["metadata"].get("namespace") in pending}
                 changed.update(held)
                 group = [obj for obj in group if id(obj) not in held]
-            results = list(pool.map(lambda obj: apply_one(client, obj, module.check_mode, module._diff), group))
+            results = list(pool.map(lambda obj: apply_one(
+                client, obj, module.check_mode, module._diff,
+                (p["config_keys"].get(obj["metadata"]["name"], []) if obj["kind"] == "Secret" else [], p["masked"])),
+                group))
             changed.update(id(obj) for obj, (did, _) in zip(group, results) if did)
             diffs.update((id(obj), difference) for obj, (_, difference) in zip(group, results) if difference)
             asked = [tenant_namespace(obj) for obj in group if obj["kind"] == "TenantNamespace"]

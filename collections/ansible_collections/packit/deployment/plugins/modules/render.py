@@ -60,6 +60,11 @@ secrets:
   description: Component to its Secrets, with the real values.
   type: dict
   returned: success and return_secrets
+masked:
+  description: The values of the values file to mask where an app configuration is shown (secret).
+  type: list
+  elements: str
+  returned: success and return_secrets
 plan:
   description: Component to the identity (apiVersion, kind, namespace, name) of each of its objects.
   type: dict
