@@ -40,9 +40,11 @@ def deploy_with_config_map(volumes: list[dict], volume: str, config_map: str, it
     result = []
     for v in volumes:
         if v["name"] == volume:
-            secret = {k: v["secret"][k] for k in ("items",) if k in v["secret"]}
+            secret = {"name": v["secret"]["secretName"]}
+            if "items" in v["secret"]:
+                secret["items"] = v["secret"]["items"]
             v = {"name": volume, "projected": {"sources": [
-                {"secret": dict(name=v["secret"]["secretName"], **secret)},
+                {"secret": secret},
                 {"configMap": {"name": config_map,
                                "items": [{"key": key, "path": path} for key, path in items.items()]}}]}}
         result.append(v)

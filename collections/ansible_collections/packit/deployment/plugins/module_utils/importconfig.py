@@ -9,6 +9,8 @@ import configparser
 import tomllib
 from typing import Any
 
+from ansible_collections.packit.deployment.plugins.module_utils.appconfig import mask
+
 try:
     import yaml
 except ImportError:  # pragma: no cover - PyYAML comes with ansible-core
@@ -88,8 +90,7 @@ def differences(name: str, theirs: Any, ours: Any, secrets: list[str]) -> list[s
     """One line per setting in which the operator's file and the render differ, values shown
     unless they are among the secrets."""
     def show(value: Any) -> str:
-        text = str(value)
-        return "<secret>" if any(s and s in text for s in secrets if len(s) >= 4) else text
+        return mask(str(value), secrets)
 
     if isinstance(theirs, list) and isinstance(ours, list):  # ssh_config: lines
         return ([f"{name}: only yours: {line}" for line in theirs if line not in ours]

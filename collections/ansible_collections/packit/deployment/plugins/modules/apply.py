@@ -21,8 +21,8 @@ description:
     kubernetes.core.k8s C(apply=true), so the same objects end in the same state) in phases -
     Namespaces and TenantNamespaces (waiting, within the C(wait) timeout, until the platform has
     made the namespace of each TenantNamespace); then accounts, Roles, Secrets, ConfigMaps,
-    claims, Services, ImageStreams and the rest; then bindings; then the workloads. The requests of one phase go in parallel; a
-    failure stops before the next phase.
+    claims, Services, ImageStreams and the rest; then bindings; then the workloads. The requests
+    of one phase go in parallel; a failure stops before the next phase.
   - In check mode, sends each write as a server-side dry run (as kubernetes.core.k8s does), so
     the server validates it and nothing changes; objects in a namespace the run creates and that
     is not there yet are reported as changes without being sent. In diff mode, returns the
@@ -213,26 +213,23 @@ def apply_one(client, obj: dict[str, Any], check_mode: bool, diff: bool,
     meta = obj["metadata"]
     dry = {"dry_run": "All"} if check_mode else {}
     show = diff and obj["kind"] != "Secret"
+    # Of a Secret, only the app configurations it holds are shown, as masked text.
+    show_config = diff and obj["kind"] == "Secret" and bool(config[0])
     try:
         existing, desired = apply_object(res, obj)
-        if diff and obj["kind"] == "Secret" and config[0] and existing != desired:
-            difference = config_difference(obj, existing, *config)
-            if existing is None:
-                res.create(body=desired, namespace=meta.get("namespace"), **dry)
-                return True, difference
-            after = res.patch(body=desired, name=meta["name"], namespace=meta.get("namespace"),
-                              content_type="application/merge-patch+json", **dry).to_dict()
-            same, _ = diff_objects(existing, after)
-            return not same, (None if same else difference)
         if existing is None:
             after = res.create(body=desired, namespace=meta.get("namespace"), **dry).to_dict()
-            return True, ({"object": label(obj), "before": {}, "after": after} if show else None)
+            return True, ({"object": label(obj), "before": {}, "after": after} if show else
+                          config_difference(obj, None, *config) if show_config else None)
         if existing == desired:
             return False, None
         after = res.patch(body=desired, name=meta["name"], namespace=meta.get("namespace"),
                           content_type="application/merge-patch+json", **dry).to_dict()
         same, difference = diff_objects(existing, after)
-        return not same, (dict(difference, object=label(obj)) if show and not same else None)
+        if same:
+            return False, None
+        return True, (dict(difference, object=label(obj)) if show else
+                      config_difference(obj, existing, *config) if show_config else None)
     except DynamicApiError as exc:
         where = f" in {meta['namespace']}" if meta.get("namespace") else ""
         raise K8sError(f"{obj['kind']} {meta['name']}{where} was not applied: {censored(api_message(exc), obj)}") from exc
