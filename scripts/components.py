@@ -39,8 +39,10 @@ def template(component: str) -> str:
 
 
 def secrets_read(tag: str, secrets: list[dict]) -> list[str]:
-    """The Secrets whose keys the component's pods read (deploy_secrets' used_by)."""
-    return [s["name"] for s in secrets if tag in (s.get("used_by") or {})]
+    """The Secrets whose keys the component's pods read (deploy_secrets' used_by); one they
+    read only while its component is on is named with that component."""
+    return [f"`{s['name']}`" + (f" (with `{s['component']}`)" if s.get("while_enabled") else "")
+            for s in secrets if tag in (s.get("used_by") or {})]
 
 
 def readme_table(role_vars: Path = ROLE_VARS) -> str:
@@ -50,7 +52,7 @@ def readme_table(role_vars: Path = ROLE_VARS) -> str:
     for record in data["deploy_registry"]:
         tag = record["tag"]
         objects = " ".join(record["objects"].split())
-        lines.append(f"| `{tag}` | {objects} | {record['contract']} | {code(secrets_read(tag, data['deploy_secrets']))} "
+        lines.append(f"| `{tag}` | {objects} | {record['contract']} | {', '.join(secrets_read(tag, data['deploy_secrets'])) or '—'} "
                      f"| {code(record['settings'])} | `{switch(tag)}` |")
     return "\n".join(lines) + "\n"
 

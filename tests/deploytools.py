@@ -80,6 +80,7 @@ SECRET_FILES: dict[str, str] = {
     **_keys(),
     "sentry_key": "https://key@sentry.example/1",
     "aws.yml": "access-key-id: x\nsecret-access-key: y\n",
+    "splunk.yml": "hec-host: splunk.example\nhec-port: \"8088\"\nhec-token: s3cret-hec\n",
     "postgres.yml": "database-name: packit\ndatabase-user: packit\ndatabase-password: s3cret-pg\n",
     "redis-commander.yml": "http-user: admin\nhttp-password: s3cret-rc\n",
     "flower.yml": "basic-auth: admin:s3cret-flower\n",

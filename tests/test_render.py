@@ -247,7 +247,8 @@ def test_public_metrics_nginx_config_is_the_tested_template(renderer):
 
 
 def test_every_switch_removes_exactly_its_component(renderer):
-    on = {"with_tokman": True, "with_repository_cache_filler": True, "with_import_images_cron": True}
+    on = {"with_tokman": True, "with_repository_cache_filler": True, "with_import_images_cron": True,
+          "with_fluentd_sidecar": True}
     switched = [c for c in component_names() if c != "secrets"]
     variants = []
     for component in switched:
@@ -280,7 +281,8 @@ def test_the_registry_names_the_workloads_and_images_each_component_renders(rend
     renders in one of these sets (all switches on; prod has the worker pools; Valkey)."""
     records = {r["tag"]: r for r in components.registry()}
     on = {"with_tokman": True, "with_repository_cache": True, "with_repository_cache_filler": True,
-          "with_import_images_cron": True, "with_redis_commander": True, "with_flower": True}
+          "with_import_images_cron": True, "with_redis_commander": True, "with_flower": True,
+          "with_fluentd_sidecar": True}
     seen: dict[str, set[str]] = {tag: set() for tag in records}
     sets = [("packit", "dev", on), ("packit", "prod", on), ("stream", "prod", on), ("packit", "dev", dict(on, kv_database="valkey"))]
     for rendered in renderer.render_many(sets):
@@ -399,7 +401,7 @@ def test_every_pod_runs_a_published_image_through_its_stream(renderer):
     import re
 
     on = {"with_tokman": True, "with_flower": True, "with_redis_commander": True, "with_import_images_cron": True,
-          "with_repository_cache": True, "with_repository_cache_filler": True}
+          "with_repository_cache": True, "with_repository_cache_filler": True, "with_fluentd_sidecar": True}
     patterns = [re.compile("^" + re.escape(repo).replace(re.escape("<name>"), "(" + "|".join(names) + ")")
                            .replace(re.escape("<version>"), "[0-9]+") + ":[^/]+$") for names, repo in _published()]
     assert not any(p.match("quay.io/packit/deployment-jobs:latest") for p in patterns)  # built nowhere

@@ -17,7 +17,7 @@ from ansible.errors import AnsibleActionFail, AnsibleError
 from ansible_collections.packit.deployment.plugins.module_utils.appconfig import (
     duplicate_keys, find_config, placeholders, secret_leaves)
 from ansible_collections.packit.deployment.plugins.module_utils.manifests import (
-    WORKLOAD_KINDS, docs, plain, redact, refs)
+    WORKLOAD_KINDS, docs, missing_secret_keys, plain, redact, refs)
 from ansible_collections.packit.deployment.plugins.plugin_utils.controller import ControllerAction
 from ansible_collections.packit.deployment.plugins.plugin_utils.templating import render_file
 
@@ -36,6 +36,7 @@ class ActionModule(ControllerAction):
             "values_file": {"type": "path", "required": True},
             "display": {"type": "str", "default": ""},
         }},
+        "secret_files": {"type": "dict", "default": {}},
     }
 
     def app_config(self, config: dict, task_vars: dict) -> tuple[dict[str, str], dict[str, dict], list[str]]:
@@ -72,6 +73,19 @@ class ActionModule(ControllerAction):
                                                 {"values": placeholders(values)}, label=label)}
         return real, review, secret_leaves(values)
 
+    @staticmethod
+    def check_secret_keys(objects: list[dict], secret_files: dict[str, str]) -> None:
+        """Refuse a rendered Secret that lacks a key a rendered container reads from it."""
+        missing = missing_secret_keys(objects)
+        if missing:
+            first = missing[0]
+            source = secret_files.get(first["secret"])
+            where = f"{source} has no key {first['key']} (Secret {first['secret']})" if source else \
+                f"Secret {first['secret']} has no key {first['key']}"
+            more = f"; {len(missing) - 1} more key(s) missing" if len(missing) > 1 else ""
+            raise AnsibleActionFail(f"render: {where}, which {first['reader']} reads as {first['variable']}: "
+                                    f"add it{more}")
+
     def act(self, args, task_vars):
         template_dir, return_secrets = args["template_dir"], args["return_secrets"]
         if not os.path.isdir(template_dir):
@@ -95,6 +109,7 @@ class ActionModule(ControllerAction):
                 raise AnsibleActionFail(f"render: {component}.yml.j2 does not render to YAML: {err}") from err
             secrets[component] = [o for o in rendered if o.get("kind") == "Secret"]
             objects[component] = redact(rendered) if args["redact_secrets"] or not return_secrets else rendered
+        self.check_secret_keys([o for found in objects.values() for o in found], args["secret_files"])
         plan = {component: refs(found) for component, found in objects.items()}
         workloads = [ref for found in plan.values() for ref in found if ref["kind"] in WORKLOAD_KINDS]
         result = {"changed": False, "objects": objects, "plan": plan, "workloads": workloads, "config": review}

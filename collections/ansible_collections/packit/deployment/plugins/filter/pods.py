@@ -85,14 +85,18 @@ def deploy_secret_ref(secret: str, key: str) -> dict:
     return {"secretKeyRef": {"name": secret, "key": key}}
 
 
-def deploy_image_trigger(stream_tag: str, container: str) -> str:
-    """The image.openshift.io/triggers annotation value for one container."""
+def deploy_image_trigger(stream_tag: str, container: str, sidecars: dict[str, str] | None = None,
+                         tag: str = "") -> str:
+    """The image.openshift.io/triggers annotation value: the container follows stream_tag, each
+    sidecar container (name -> stream) follows <stream>:<tag>."""
+    follows = {container: stream_tag} | {name: f"{stream}:{tag}" for name, stream in (sidecars or {}).items()}
     return json.dumps(
         [
             {
-                "from": {"kind": "ImageStreamTag", "name": stream_tag},
-                "fieldPath": f'spec.template.spec.containers[?(@.name=="{container}")].image',
+                "from": {"kind": "ImageStreamTag", "name": followed},
+                "fieldPath": f'spec.template.spec.containers[?(@.name=="{name}")].image',
             }
+            for name, followed in follows.items()
         ],
         separators=(",", ":"),
     )

@@ -102,6 +102,8 @@ def deploy_pod_secrets(secrets: list[dict], component: str, service: str, enable
     """
     result = []
     for s in deploy_used_secrets(secrets, component):
+        if s.get("while_enabled") and s["component"] not in enabled:
+            continue  # a sidecar's Secret: used only while the sidecar's component is on
         wanted = s["used_by"][component]
         if s.get("mapping"):
             result.append({"name": s["name"], "mount": None, "items": [], "all_keys": True,

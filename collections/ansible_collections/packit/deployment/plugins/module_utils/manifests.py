@@ -26,6 +26,37 @@ def refs(objects: Any) -> list[dict]:
     ]
 
 
+def pod_specs(obj: dict) -> list[dict]:
+    """The pod specs of a workload, CronJob, Job or Pod (none for other kinds)."""
+    spec = obj.get("spec") or {}
+    if obj.get("kind") == "Pod":
+        return [spec]
+    if obj.get("kind") == "CronJob":
+        spec = (spec.get("jobTemplate") or {}).get("spec") or {}
+    template = (spec.get("template") or {}).get("spec")
+    return [template] if isinstance(template, dict) else []
+
+
+def missing_secret_keys(objects: list[dict]) -> list[dict]:
+    """[{secret, key, reader, variable}]: each environment variable a container reads from a
+    key (secretKeyRef, not optional) of a Secret among the objects that lacks that key."""
+    keys = {((o.get("metadata") or {}).get("namespace", ""), (o.get("metadata") or {}).get("name")):
+            set(o.get("data") or {}) | set(o.get("stringData") or {})
+            for o in docs(objects) if o.get("kind") == "Secret"}
+    found = []
+    for obj in docs(objects):
+        meta = obj.get("metadata") or {}
+        for pod in pod_specs(obj):
+            for container in (pod.get("initContainers") or []) + (pod.get("containers") or []):
+                for env in container.get("env") or []:
+                    ref = (env.get("valueFrom") or {}).get("secretKeyRef") or {}
+                    have = keys.get((meta.get("namespace", ""), ref.get("name")))
+                    if have is not None and not ref.get("optional") and ref.get("key") not in have:
+                        found.append({"secret": ref["name"], "key": ref.get("key"), "variable": env.get("name"),
+                                      "reader": f"{obj['kind']} {meta.get('name')} container {container.get('name')}"})
+    return found
+
+
 def redact(objects: Any) -> list[dict]:
     """Copies of the objects with every Secret value replaced by a marker."""
     out = []

@@ -36,6 +36,12 @@ options:
       dirs: {description: Where a template is looked for, the first directory that has it., type: list, elements: path, required: true}
       values_file: {description: The YAML file of values the templates take as C(values)., type: path, required: true}
       display: {description: How messages name the values file (default its path)., type: str, default: ""}
+  secret_files:
+    description:
+      - Secret name to the file its keys come from, for the message that refuses a rendered Secret
+        lacking a key that a rendered container reads from it (C(secretKeyRef)).
+    type: dict
+    default: {}
 notes:
   - The template lookup in a loop renders the same, but deep-copies every variable of the play
     for each template; on the packit stack that copy took most of the render time.
