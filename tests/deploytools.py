@@ -234,7 +234,8 @@ PROJECT_KINDS = (("apps/v1", "Deployment"), ("apps/v1", "StatefulSet"), ("batch/
                  ("batch/v1", "Job"), ("v1", "Service"), ("route.openshift.io/v1", "Route"),
                  ("image.openshift.io/v1", "ImageStream"), ("v1", "Secret"), ("v1", "ConfigMap"),
                  ("v1", "ServiceAccount"), ("rbac.authorization.k8s.io/v1", "RoleBinding"),
-                 ("rbac.authorization.k8s.io/v1", "Role"), ("v1", "PersistentVolumeClaim"), ("v1", "Pod"))
+                 ("rbac.authorization.k8s.io/v1", "Role"), ("v1", "PersistentVolumeClaim"), ("v1", "Pod"),
+                 ("apps/v1", "ReplicaSet"))
 # What the cluster puts into every namespace: not the tests' to delete.
 PROJECT_PRESET = {"ConfigMap": ("kube-root-ca.crt", "openshift-service-ca.crt"),
                   "ServiceAccount": ("default", "builder", "deployer"), "RoleBinding": ("deployer-admin",)}
@@ -243,7 +244,7 @@ PROJECT_PRESET = {"ConfigMap": ("kube-root-ca.crt", "openshift-service-ca.crt"),
 def project_objects(admin, namespaces: tuple[str, ...]) -> dict[tuple, tuple]:
     """(kind, namespace, name) -> what a change would alter: the uid of everything; the spec
     generation and labels of workloads (their controllers keep writing status); the
-    resourceVersion of the rest. Pods by uid only."""
+    resourceVersion of the rest. Pods and ReplicaSets by uid only."""
     found = {}
     for api_version, kind in PROJECT_KINDS:
         resource = admin.resources.get(api_version=api_version, kind=kind)
@@ -251,7 +252,7 @@ def project_objects(admin, namespaces: tuple[str, ...]) -> dict[tuple, tuple]:
             for item in resource.get(namespace=namespace).items:
                 meta = item.metadata
                 state = ((meta.generation, str(meta.labels)) if kind in ("Deployment", "StatefulSet", "CronJob", "Job")
-                         else () if kind == "Pod" else (meta.resourceVersion,))
+                         else () if kind in ("Pod", "ReplicaSet") else (meta.resourceVersion,))
                 found[(kind, namespace, meta.name)] = (meta.uid, *state)
     return found
 
@@ -310,3 +311,18 @@ def source_image(admin, namespace: str, image: str) -> str:
                 if item["image"] == digest:
                     return item["dockerImageReference"]
     return image
+
+
+def task_messages(stdout: str, task: str) -> list[str]:
+    """The msg list a debug task printed (the YAML result format folds long lines: parsed back)."""
+    import textwrap
+
+    start = stdout.index(f" {task}]")
+    body = stdout[start:].split("\n", 1)[1]
+    block = []
+    for line in body.splitlines()[1:]:  # after "ok: [localhost] =>"
+        if line.startswith(("TASK [", "PLAY ")):
+            break
+        block.append(line)
+    msg = (yaml.safe_load(textwrap.dedent("\n".join(block))) or {}).get("msg")
+    return msg if isinstance(msg, list) else [msg]

@@ -239,7 +239,7 @@ def test_public_metrics_nginx_config_is_the_tested_template(renderer):
     conf = next(o for o in objects if o["kind"] == "ConfigMap" and o["metadata"]["name"] == "pushgateway-nginx")["data"]["nginx.conf"]
     assert "location = /metrics" in conf
     assert "GET|HEAD" in conf and "return 405" in conf
-    assert "proxy_pass http://pushgateway:9091/metrics" in conf
+    assert "proxy_pass http://pushgateway/metrics" in conf
     nginx = next(o for o in objects if o["metadata"]["name"] == "pushgateway-nginx" and o["kind"] == "Deployment")
     ports = [p["containerPort"] for p in nginx["spec"]["template"]["spec"]["containers"][0]["ports"]]
     assert f"listen {ports[0]} ssl;" in conf

@@ -77,6 +77,13 @@ options:
     type: list
     elements: str
     default: []
+  hold:
+    description:
+      - Objects (C(kind), C(namespace), C(name)) to leave out of this apply and its wait - those a
+        takeover swaps later (M(packit.deployment.takeover) I(mode=prepare) returns them).
+    type: list
+    elements: dict
+    default: []
   status:
     description:
       - With C(service) and C(deployment), return the status table of that deployment's workloads
@@ -172,6 +179,7 @@ ARGUMENT_SPEC = {
     "wait": {"type": "dict"},
     "status": {"type": "dict"},
     "config_keys": {"type": "dict", "default": {}},
+    "hold": {"type": "list", "elements": "dict", "default": []},
     # Not no_log: Ansible would mask every one of them (short ones too) in all output. The task
     # runs under no_log, and what is shown of a Secret has them masked (masked_diff).
     "masked": {"type": "list", "elements": "str", "default": [], "no_log": False},
@@ -270,7 +278,13 @@ def censored(message: str, obj: dict[str, Any]) -> str:
 def action(module, _client) -> dict[str, Any]:
     p = module.params
     namespace, selector, checks = p["namespace"], p["selector"], p["preflight"]
-    objects = [dict(o, metadata=dict(o.get("metadata") or {})) for o in p["objects"]]
+    held = {(h.get("kind"), h.get("namespace") or namespace, h.get("name")) for h in p["hold"]}
+
+    def is_held(o: dict[str, Any]) -> bool:  # an object, or a workload reference of `wait`
+        meta = o.get("metadata") or o
+        return (o.get("kind"), meta.get("namespace") or namespace, meta.get("name")) in held
+
+    objects = [dict(o, metadata=dict(o.get("metadata") or {})) for o in p["objects"] if not is_held(o)]
     secrets = [dict(o, metadata=dict(o.get("metadata") or {})) for o in p["secrets"]]
     for obj in objects + secrets:
         if not obj.get("apiVersion") or not obj.get("kind") or not obj["metadata"].get("name"):
@@ -328,7 +342,7 @@ def action(module, _client) -> dict[str, Any]:
         result["preflight"] = preflight
     if module.check_mode:
         return result
-    workloads = (p["wait"] or {}).get("workloads") or []
+    workloads = [w for w in (p["wait"] or {}).get("workloads") or [] if not is_held(w)]
     started = time.monotonic()
     try:
         if workloads:
