@@ -9,7 +9,10 @@ in file order on the namespaces packit-adopt and packit-adopt-sandbox, which the
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -17,7 +20,8 @@ from pathlib import Path
 import pytest
 from kubernetes.dynamic.exceptions import NotFoundError
 
-from deploytools import PROJECT_PRESET, empty_project_namespaces, make_in_project, project_objects, task_messages
+from deploytools import (
+    PROJECT_PRESET, REPO, empty_project_namespaces, env, make_in_project, project_objects, task_messages)
 
 pytestmark = pytest.mark.cluster
 PROJECT, SANDBOX = "packit-adopt", "packit-adopt-sandbox"
@@ -380,3 +384,68 @@ def test_another_postgres_major_version_is_refused(admin, local_cluster, secrets
             "start PostgreSQL 16 on an empty one. Deploy with postgres_version 15, then move the data with make "
             "db-upgrade") in result.stdout, result.stdout[-3000:]
     assert objects(admin) == before
+
+
+def interrupted_adopt(admin, local_cluster, secrets: Path, kind: str, name: str, api_version: str) -> str:
+    """make adopt APPLY=1, interrupted (SIGINT to the whole run, as Ctrl-C does) as soon as the
+    object is deleted or created; returns the run's output."""
+    from kubernetes import watch
+
+    cmd = ["make", "--no-print-directory", "adopt", "LOCAL=1", "DEPLOYMENT=dev", "SERVICE=packit", "APPLY=1",
+           f"SECRETS_DIR={secrets}", f"LOCAL_CLUSTER_CACHE={local_cluster.cache_dir}",
+           f"EXTRA_ARGS=-e config_vars_file={REPO}/vars/packit/dev_template.yml -e project={PROJECT} "
+           f"-e sandbox_namespace={SANDBOX}"]
+    api = admin.resources.get(api_version=api_version, kind=kind)
+    version = api.get(namespace=PROJECT).metadata.resourceVersion
+    existed = any(o.metadata.name == name for o in api.get(namespace=PROJECT).items)
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    deadline = time.monotonic() + 600
+    hit = False
+    while not hit and proc.poll() is None and time.monotonic() < deadline:
+        for event in api.watch(namespace=PROJECT, resource_version=version, timeout=2, watcher=watch.Watch()):
+            version = event["object"].metadata.resourceVersion
+            if event["object"].metadata.name == name and event["type"] == ("DELETED" if existed else "ADDED"):
+                os.killpg(proc.pid, signal.SIGINT)
+                hit = True
+                break
+    out, _ = proc.communicate(timeout=120)
+    assert hit, f"the run never {'deleted' if existed else 'created'} {kind}/{name}:\n{out[-3000:]}"
+    assert proc.returncode != 0, out[-3000:]
+    return out
+
+
+@pytest.mark.parametrize(("kind", "name", "api_version"), [
+    ("Deployment", "dashboard", "apps/v1"),          # the first apply, before anything is deleted
+    ("Deployment", "packit-service", "apps/v1"),     # the API's old Deployment gone, its pods serving
+    ("Route", "packit-dashboard", "route.openshift.io/v1"),  # a host between its two Routes
+    ("Deployment", "postgres-15", "apps/v1"),        # the database stopped, the new one not started
+])
+def test_an_interrupted_switch_keeps_a_service_per_component_and_a_rerun_finishes_it(
+        admin, local_cluster, secrets, kind, name, api_version):
+    claims = make_upstream(admin, local_cluster)
+    interrupted_adopt(admin, local_cluster, secrets, kind, name, api_version)
+    # Every component has its Service (upstream's or this repository's); no host has two Routes.
+    for service in ("packit-service", "postgres", "redis", "pushgateway"):
+        assert get(admin, "v1", "Service", service), service
+    routes = admin.resources.get(api_version="route.openshift.io/v1", kind="Route").get(namespace=PROJECT).items
+    hosts = [r.spec.host for r in routes]
+    assert len(hosts) == len(set(hosts)), hosts
+    for claim, (uid, volume) in claims.items():
+        have = get(admin, "v1", "PersistentVolumeClaim", claim)
+        assert (have["metadata"]["uid"], have["spec"]["volumeName"]) == (uid, volume), claim
+    rerun = make(local_cluster, "adopt", secrets, APPLY="1")
+    assert rerun.returncode == 0, rerun.stdout[-3000:]
+    for workload, api in (("packit-service", "Deployment"), ("dashboard", "Deployment"), ("postgres", "Deployment"),
+                          ("redis", "Deployment"), ("pushgateway", "Deployment"), ("packit-worker", "StatefulSet")):
+        have = get(admin, "apps/v1", api, workload)
+        assert have["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "packit-deployment", workload
+        assert (have.get("status") or {}).get("readyReplicas") == have["spec"]["replicas"], workload
+    routes = admin.resources.get(api_version="route.openshift.io/v1", kind="Route").get(namespace=PROJECT).items
+    assert sorted((r.metadata.name, r.spec.host) for r in routes) == sorted([
+        ("packit-service", API_HOST), ("dashboard", DASHBOARD_HOST), ("pushgateway-nginx", WORKERS_HOST)])
+    pods = admin.resources.get(api_version="v1", kind="Pod").get(namespace=PROJECT).to_dict()["items"]
+    assert [p["metadata"]["name"] for p in pods if "component" in (p["metadata"].get("labels") or {})] == []
+    for claim, (uid, volume) in claims.items():
+        have = get(admin, "v1", "PersistentVolumeClaim", claim)
+        assert (have["metadata"]["uid"], have["spec"]["volumeName"]) == (uid, volume), claim

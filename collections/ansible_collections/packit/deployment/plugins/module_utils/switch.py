@@ -61,6 +61,9 @@ PRESET = {"ConfigMap": ("kube-root-ca.crt", "openshift-service-ca.crt"),
           "ServiceAccount": ("default", "builder", "deployer")}
 PRESET_SECRET_TYPES = ("kubernetes.io/service-account-token", "kubernetes.io/dockercfg")
 TRIGGERS = "image.openshift.io/triggers"
+# Marks, before a host moves, the other's Service and workloads that served it, so that a run
+# interrupted after the move still deletes them.
+REPLACED_BY = "packit.dev/replaced-by"
 
 
 def _meta(obj: dict) -> dict:
@@ -267,9 +270,9 @@ def make_plan(rendered: list[dict], live: dict[tuple, dict], managed_by: str) ->
         elif key in group_of:
             entry(obj, "delete", f"holds host {(obj.get('spec') or {}).get('host')}: deleted, and the new Route created "
                   "right after it", group_of[key], host=(obj.get("spec") or {}).get("host"))
-        elif key in superseded:
-            group_of[key] = superseded[key]
-            entry(obj, "delete", "served a host that moves: deleted once the new Route serves it", superseded[key])
+        elif key in superseded or REPLACED_BY in (_meta(obj).get("annotations") or {}):
+            group_of[key] = superseded.get(key) or _meta(obj)["annotations"][REPLACED_BY]
+            entry(obj, "delete", "served a host that moves: deleted once the new Route serves it", group_of[key])
         elif key[0] == "ReplicaSet":
             owner = next((k for k in by_key if k[0] == "Deployment" and k[1] == key[1] and key[2].startswith(k[2] + "-")), None)
             group_of[key] = _component(by_key[owner]) if owner else ""
@@ -490,6 +493,11 @@ def swap(dyn, group: dict, plan_entries: list[dict], rendered: dict[tuple, dict]
                 body=[{"op": "replace", "path": "/spec/selector", "value": want.get("selector")},
                       {"op": "replace", "path": "/spec/ports", "value": want.get("ports")}])
         stamp(f"Service {_meta(svc)['name']} selects the new pods")
+    for key in _superseded_keys(plan_entries) & set(group["delete"]):
+        if key in live:
+            resource(dyn, live[key]["apiVersion"], key[0]).patch(
+                name=key[2], namespace=key[1], content_type="application/merge-patch+json",
+                body={"metadata": {"annotations": {REPLACED_BY: group["component"]}}})
     for route in [o for o in held if o["kind"] == "Route"]:
         host = (route.get("spec") or {}).get("host")
         holders = [live[k] for k in group["delete"] if k[0] == "Route" and k in live
