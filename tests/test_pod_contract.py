@@ -38,6 +38,7 @@ ALL_ON = {
     "with_repository_cache": True,
     "with_repository_cache_filler": True,
     "with_import_images_cron": True,
+    "with_fluentd_sidecar": True,
 }
 PRE_CONTRACT = REPO / "tests" / "fixtures" / "pre-contract-packit-prod.json"
 
@@ -90,7 +91,15 @@ def test_every_container_keeps_its_image_contract(contract_render, contracts, se
     images = {contract_for(contracts, v.container, service)["image"] for v in views}
     expected = {"packit-service", "postgres", "import-images", "tokman", "flower", "redis-commander"}
     expected |= {"hardly"} if service == "stream" else {"packit-worker", "dashboard", "pushgateway", "nginx", "sandcastle"}
-    assert expected <= images
+    assert expected | {"fluentd"} <= images
+
+
+@pytest.mark.parametrize("kv_database", ["valkey", "redict"])
+def test_the_redis_like_brokers_keep_their_contracts(contract_render, contracts, kv_database):
+    manifests = contract_render("stream", "prod", "Deployment", kv_database=kv_database)
+    assert check(manifests, contracts, "stream", "prod") == []
+    views = [v for v in container_views(all_objects(manifests)) if v.container == kv_database]
+    assert [contract_for(contracts, v.container, "stream")["image"] for v in views] == [kv_database]
 
 
 def test_the_generated_secrets_are_every_file_the_table_lists(generated_secrets):

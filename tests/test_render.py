@@ -284,7 +284,8 @@ def test_the_registry_names_the_workloads_and_images_each_component_renders(rend
           "with_import_images_cron": True, "with_redis_commander": True, "with_flower": True,
           "with_fluentd_sidecar": True}
     seen: dict[str, set[str]] = {tag: set() for tag in records}
-    sets = [("packit", "dev", on), ("packit", "prod", on), ("stream", "prod", on), ("packit", "dev", dict(on, kv_database="valkey"))]
+    sets = [("packit", "dev", on), ("packit", "prod", on), ("stream", "prod", on), ("packit", "dev", dict(on, kv_database="valkey")),
+            ("stream", "dev", dict(on, kv_database="redict"))]
     for rendered in renderer.render_many(sets):
         for tag, objects in rendered.items():
             record = records[tag]
@@ -405,7 +406,7 @@ def test_every_pod_runs_a_published_image_through_its_stream(renderer):
     patterns = [re.compile("^" + re.escape(repo).replace(re.escape("<name>"), "(" + "|".join(names) + ")")
                            .replace(re.escape("<version>"), "[0-9]+") + ":[^/]+$") for names, repo in _published()]
     assert not any(p.match("quay.io/packit/deployment-jobs:latest") for p in patterns)  # built nowhere
-    sets = [(s, d, dict(on, kv_database=kv)) for s in SERVICES for d in DEPLOYMENTS for kv in ("redis", "valkey")]
+    sets = [(s, d, dict(on, kv_database=kv)) for s in SERVICES for d in DEPLOYMENTS for kv in ("redis", "valkey", "redict")]
     for (service, deployment, _), rendered in zip(sets, renderer.render_many(sets)):
         objects = all_objects(rendered)
         sources = {o["spec"]["tags"][0]["from"]["name"] for o in objects if o["kind"] == "ImageStream"}

@@ -29,16 +29,17 @@ def mirror_reference(registry: str, reference: str) -> str:
 def dev_image_references(images_file: Path = REPO_ROOT / "roles" / "deploy" / "defaults" / "main" / "images.yml",
                          services: Iterable[str] = ("packit", "stream")) -> list[str]:
     """Every image reference the dev deployments use (the role's `images` defaults rendered
-    for each service), plus the DeploymentConfig deployer image and the PostgreSQL image of the
-    next major version (make db-upgrade's target in the tests)."""
+    for each service), plus the DeploymentConfig deployer image and the PostgreSQL images of the
+    next major version (make db-upgrade's target in the tests) and of 13 (upstream Stream's)."""
     import jinja2
 
     raw = yaml.safe_load(images_file.read_text())
     data = yaml.safe_load((images_file.parent / "data.yml").read_text())  # postgres_version
     env = jinja2.Environment(undefined=jinja2.StrictUndefined)
     references = {openshift.DEPLOYER_IMAGE}
+    # PostgreSQL 13 too: upstream Stream's version, which the takeover tests start from.
     for service in services:
-        for postgres_version in (data["postgres_version"], data["postgres_version"] + 1):
+        for postgres_version in (13, data["postgres_version"], data["postgres_version"] + 1):
             values = {"service": service, "deployment": "dev", "postgres_version": postgres_version}
             values["image_tag"] = env.from_string(str(raw["image_tag"])).render(values)
             references.update(env.from_string(str(ref)).render(values) for ref in raw["images"].values())

@@ -47,7 +47,7 @@ START_STAGES = (("etcd", "registry"), ("kube-apiserver",), ("kube-controller-man
                 ("openshift-apiserver",), ("openshift-controller-manager", "dc-deployer"))
 
 NAMESPACES = ("packit-dev", "packit-dev-sandbox", "stream-dev", "stream-dev-sandbox",
-              "packit-adopt", "packit-adopt-sandbox",  # the takeover tests
+              "packit-adopt", "packit-adopt-sandbox", "stream-adopt",  # the takeover tests
               "packit-db",  # the database jobs tests
               "packit-molecule",  # the molecule scenario (molecule/default)
               "packit-bench", "packit-bench-sandbox",  # make benchmark (emptied before each first deploy)

@@ -341,6 +341,7 @@ class Monitor:
         self.dyn, self.namespace, self.every = dyn, namespace, every
         self.down = {f"host {h}": 0.0 for h in hosts} | {f"Service {s}": 0.0 for s in services}
         self.hosts, self.services = hosts, services
+        self.error = ""  # why the measuring stopped, if it did
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._routes = dyn.resources.get(api_version="route.openshift.io/v1", kind="Route")
@@ -367,8 +368,9 @@ class Monitor:
         while not self._stop.is_set():
             try:
                 up = self._sample()
-            except Exception:  # noqa: BLE001 - a failed sample counts as nothing known
-                up = set(self.down)
+            except Exception as exc:  # noqa: BLE001 - no figure rather than a wrong one
+                self.error = api_message(exc)
+                return
             now = time.monotonic()
             for name in self.down:
                 if name not in up:

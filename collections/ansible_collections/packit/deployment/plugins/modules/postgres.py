@@ -35,6 +35,12 @@ options:
   claim_size: {description: Size of the dump claim when it is created., type: str, default: 10Gi}
   claim_storage_class: {description: Storage class of the dump claim when it is created (empty - the cluster's default).,
                         type: str, default: ""}
+  claim_pending:
+    description:
+      - In check mode, a missing dump claim is not refused (a dump step before this one in the same
+        run would create it; make db-upgrade's preview).
+    type: bool
+    default: false
   labels: {description: Labels of the Job and the dump claim., type: dict, default: {}}
   timeout: {description: Seconds to wait for the Job or for the stopped pods., type: int, default: 1800}
 extends_documentation_fragment: [kubernetes.core.k8s_auth_options]
@@ -193,6 +199,8 @@ def dump_claim(module, client, p: dict[str, Any], create: bool) -> bool:
     """Make sure the dump claim is there; True when it was (or would be) created."""
     if get(client, "v1", "PersistentVolumeClaim", p["namespace"], p["claim"]) is not None:
         return False
+    if not create and module.check_mode and p["claim_pending"]:
+        return False  # the dump step of the same run would have created it
     if not create:
         raise K8sError(f"there is no dump claim {p['claim']} in {p['namespace']}: make db-dump creates it "
                         "with the first dump; nothing was changed")
@@ -308,7 +316,7 @@ def main() -> None:
         workload={"type": "str", "default": "postgres"}, secret={"type": "str", "default": "postgres-secret"},
         image={"type": "str"}, script={"type": "str"}, file={"type": "str"},
         claim={"type": "str", "default": "postgres-dump"}, claim_size={"type": "str", "default": "10Gi"},
-        claim_storage_class={"type": "str", "default": ""},
+        claim_storage_class={"type": "str", "default": ""}, claim_pending={"type": "bool", "default": False},
         labels={"type": "dict", "default": {}}, timeout={"type": "int", "default": 1800},
     )
     run(spec, act, required_if=[("step", "dump", ("image", "script", "file")),

@@ -143,7 +143,11 @@ def takeover(module, _client) -> dict:
                      public_hosts(objects), services) as monitor:
             for group in plan["groups"]:
                 swap(dyn, group, entries, rendered, live, p["timeout"], steps, stopped)
-        gaps = {k: round(v, 2) for k, v in (monitor.down | stopped).items()}
+        gaps = {k: round(v, 2) for k, v in ({} if monitor.error else monitor.down).items()} | \
+            {k: round(v, 2) for k, v in stopped.items()}
+        if monitor.error:
+            steps.append(f"the hosts and Services were not measured: reading Routes and EndpointSlices failed: "
+                         f"{monitor.error}")
         return dict(result, changed=True, steps=steps, gaps=gaps)
     except ApiException as exc:
         raise K8sError(f"the takeover failed: HTTP {exc.status} {exc.reason}", foreign=public) from exc
