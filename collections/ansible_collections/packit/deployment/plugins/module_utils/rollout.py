@@ -15,7 +15,7 @@ except ImportError:  # reported by run() through missing_required_lib
     pass
 
 
-def wait_rolled_out(dyn, workloads: list[dict], timeout: int, sleep: int = 2) -> dict:
+def wait_rolled_out(dyn, workloads: list[dict], timeout: int, sleep: float = 2) -> dict:
     """Poll the workloads (dicts with apiVersion, kind, name, namespace) until each is rolled
     out, against one deadline; {ready, not_ready, waited}, or K8sError naming those not ready."""
     started = time.monotonic()

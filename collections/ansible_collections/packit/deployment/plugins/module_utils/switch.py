@@ -480,7 +480,7 @@ def swap(dyn, group: dict, plan_entries: list[dict], rendered: dict[tuple, dict]
     workloads = [{"apiVersion": o["apiVersion"], "kind": o["kind"], "name": _meta(o)["name"],
                   "namespace": _meta(o)["namespace"]} for o in others if o["kind"] in WORKLOADS]
     if workloads:
-        wait_rolled_out(dyn, workloads, timeout, sleep=1)
+        wait_rolled_out(dyn, workloads, timeout, sleep=0.25)
         stamp(f"{', '.join(w['kind'] + ' ' + w['name'] for w in workloads)} ready")
     if down is not None:
         down.update({what: time.monotonic() - since for what, since in stopped})
