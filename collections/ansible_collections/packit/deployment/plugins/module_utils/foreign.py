@@ -198,9 +198,15 @@ def take_over(dyn, foreign: list[dict], timeout: int) -> None:
 def read_foreign(params: dict, objects: list[dict], managed_by: str, dyn=None) -> tuple[object, list[dict]]:
     """(client, foreign objects): find_foreign on `dyn` or a client for the connection options,
     failing with one line."""
+    return read_project(params, lambda client: find_foreign(client, objects, managed_by), dyn)
+
+
+def read_project(params: dict, read, dyn=None) -> tuple[object, object]:
+    """(client, read(client)) on `dyn` or a client for the connection options; a failure to
+    connect or read is one line."""
     try:
         dyn = dyn or connect(params)
-        return dyn, find_foreign(dyn, objects, managed_by)
+        return dyn, read(dyn)
     except ApiException as exc:
         raise K8sError(f"reading the project's objects failed: HTTP {exc.status} {exc.reason}") from exc
     except K8sError:

@@ -32,6 +32,8 @@ host and each Service taken over, how long it had no ready backend.
 
 from __future__ import annotations
 
+import json
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -43,7 +45,7 @@ from ansible_collections.packit.deployment.plugins.module_utils.rollout import w
 
 try:
     from ansible_collections.kubernetes.core.plugins.module_utils.apply import apply_object
-    from kubernetes.dynamic.exceptions import DynamicApiError, NotFoundError, ResourceNotFoundError
+    from kubernetes.dynamic.exceptions import DynamicApiError, NotFoundError
 except ImportError:  # reported by run() through missing_required_lib
     pass
 
@@ -98,8 +100,6 @@ def _preset(obj: dict) -> bool:
 
 def followed_streams(obj: dict) -> list[str]:
     """The ImageStreams a workload's image triggers follow."""
-    import json
-
     if obj.get("kind") == "DeploymentConfig":
         return [((t.get("imageChangeParams") or {}).get("from") or {}).get("name", "").split(":")[0]
                 for t in (obj.get("spec") or {}).get("triggers") or [] if t.get("type") == "ImageChange"]
@@ -113,8 +113,6 @@ def followed_streams(obj: dict) -> list[str]:
 def used_services(obj: dict, services: list[str]) -> list[str]:
     """The Services of `services` a workload's environment or a ConfigMap's data names as a
     host (http://<name>, <name>:<port>)."""
-    import re
-
     if obj.get("kind") == "ConfigMap":
         texts = [str(v) for v in (obj.get("data") or {}).values()]
     else:
@@ -556,5 +554,3 @@ def public_hosts(objects: list[dict]) -> list[str]:
     return sorted({(o.get("spec") or {}).get("host") for o in objects if o.get("kind") == "Route"
                    and (o.get("spec") or {}).get("host")})
 
-
-__all__ = ["Monitor", "label_kept", "make_plan", "public_hosts", "read_live", "rendered_index", "swap", "ResourceNotFoundError"]

@@ -89,8 +89,8 @@ steps:
 """
 
 from ansible_collections.packit.deployment.plugins.module_utils.foreign import (
-    FOREIGN_ARGS, denied, read_foreign, refuse_foreign)
-from ansible_collections.packit.deployment.plugins.module_utils.k8s import K8sError, connect, reason, run
+    FOREIGN_ARGS, denied, read_foreign, read_project, refuse_foreign)
+from ansible_collections.packit.deployment.plugins.module_utils.k8s import K8sError, run
 from ansible_collections.packit.deployment.plugins.module_utils.switch import (
     Monitor, label_kept, make_plan, public_hosts, read_live, rendered_index, swap)
 
@@ -109,15 +109,7 @@ def takeover(module, _client) -> dict:
         return {"changed": False, "foreign": []}
     namespaces = p["namespaces"] or sorted({(o.get("metadata") or {}).get("namespace") for o in objects
                                             if (o.get("metadata") or {}).get("namespace")})
-    try:
-        dyn = connect(p)
-        live = read_live(dyn, namespaces)
-    except ApiException as exc:
-        raise K8sError(f"reading the project's objects failed: HTTP {exc.status} {exc.reason}") from exc
-    except K8sError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - connection problems
-        raise K8sError(f"reading the project's objects failed: {reason(getattr(exc, 'cause', exc))}") from exc
+    dyn, live = read_project(p, lambda client: read_live(client, namespaces))
     plan = make_plan(objects, live, p["managed_by"])
     entries = plan["entries"]
     acting = [e for e in entries if e["action"] in ("keep", "adopt", "replace", "delete")]
