@@ -448,3 +448,42 @@ def test_the_switch_plan_names_a_service_port_an_object_left_running_uses():
             _obj("ConfigMap", "nginx-config", data={"nginx.conf": "proxy_pass http://pushgateway;"})]
     why = {e["name"]: e["why"] for e in _plan(rendered, live)["entries"]}
     assert why["nginx-config"] == "uses Service pushgateway (port 80; after the takeover only 9091)"
+
+
+def _run_module(action, capsys) -> dict:
+    """k8s.run() with an action, as a module run: its JSON answer."""
+    import json as _json
+
+    from ansible.module_utils.testing import patch_module_args
+
+    with patch_module_args({}), pytest.raises(SystemExit):
+        k8s.run({}, action, connected=False)
+    return _json.loads(capsys.readouterr().out)
+
+
+def test_a_bug_in_a_module_fails_with_one_line_and_keeps_its_traceback(capsys, monkeypatch):
+    from ansible.module_utils._internal import _traceback
+
+    def action(module, _client):
+        return {"value": {}["missing"]}
+
+    answer = _run_module(action, capsys)
+    assert answer["failed"] is True
+    assert answer["msg"].startswith("internal error KeyError: 'missing' at test_module_units.py:")
+    assert answer["msg"].endswith("a bug of packit.deployment; ANSIBLE_DISPLAY_TRACEBACK=error shows its traceback")
+    assert "exception" not in answer  # tracebacks off: ansible-core's default
+    # With tracebacks on (ANSIBLE_DISPLAY_TRACEBACK=error hands the module _ansible_tracebacks_for).
+    monkeypatch.setattr(_traceback, "_is_traceback_enabled", lambda event: True)
+    answer = _run_module(action, capsys)
+    assert "Traceback (most recent call last)" in answer["exception"] and "KeyError" in answer["exception"]
+
+
+def test_a_cluster_error_fails_with_its_one_line_and_no_traceback(capsys):
+    from kubernetes.client.exceptions import ApiException
+
+    def action(module, _client):
+        raise ApiException(status=403, reason="Forbidden")
+
+    answer = _run_module(action, capsys)
+    assert answer["msg"] == "cluster API call failed: Forbidden"
+    assert "exception" not in answer

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.packit.deployment.plugins.module_utils.k8s import K8sError, connect, reason
+from ansible_collections.packit.deployment.plugins.module_utils.k8s import CLUSTER_ERRORS, K8sError, connect, reason
 
 try:
     from kubernetes import client
@@ -211,7 +211,7 @@ def read_project(params: dict, read, dyn=None) -> tuple[object, object]:
         raise K8sError(f"reading the project's objects failed: HTTP {exc.status} {exc.reason}") from exc
     except K8sError:
         raise
-    except Exception as exc:  # noqa: BLE001 - connection problems
+    except CLUSTER_ERRORS as exc:  # connection problems
         raise K8sError(f"reading the project's objects failed: {reason(getattr(exc, 'cause', exc))}") from exc
 
 

@@ -3,11 +3,15 @@
 The client is kubernetes.core's own (get_api_client: the same options, K8S_AUTH_* environment
 variables, kubeconfig and in-cluster fallbacks and discovery cache as kubernetes.core.k8s), so
 one module_defaults entry for the action group packit.deployment.k8s configures every module.
-Every failure becomes one line that names the object or setting to look at.
+Every failure of the cluster or its connection becomes one line that names the object or
+setting to look at; anything else is a bug of the collection: one line that says so, and its
+traceback, which ansible-core 2.19 shows when ANSIBLE_DISPLAY_TRACEBACK=error (the module
+hands it over as kubernetes.core's fail_from_exception does).
 """
 from __future__ import annotations
 
 import json
+import traceback
 from datetime import datetime, timezone
 from typing import Any, Callable
 
@@ -16,11 +20,16 @@ from ansible_collections.kubernetes.core.plugins.module_utils.args_common import
 
 try:
     from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
+    from kubernetes.client.exceptions import ApiException
     from kubernetes.dynamic.exceptions import DynamicApiError, ResourceNotFoundError
+    from urllib3.exceptions import HTTPError
 
     HAS_K8S = True
+    # What the cluster, the network or the client's configuration raise: one line each.
+    CLUSTER_ERRORS: tuple[type[BaseException], ...] = (DynamicApiError, ApiException, HTTPError, OSError)
 except ImportError:  # reported by the module through missing_required_lib
     HAS_K8S = False
+    CLUSTER_ERRORS = (OSError,)
 
 # The connection options of kubernetes.core's modules (documented by its k8s_auth_options fragment).
 CONNECTION_ARGS: dict[str, dict[str, Any]] = dict(AUTH_ARG_SPEC)
@@ -100,9 +109,19 @@ def run(argument_spec: dict[str, Any], action: Callable[[AnsibleModule, Any], di
         result = action(module, connect(module.params) if connected else None)
     except K8sError as exc:
         module.fail_json(msg=str(exc), **exc.result)
-    except Exception as exc:  # noqa: BLE001 - every failure becomes one line
+    except CLUSTER_ERRORS as exc:
         module.fail_json(msg=one_line(exc))
+    except Exception as exc:  # noqa: BLE001 - a bug: its line, and its traceback
+        module.fail_json(msg=bug_line(exc), exception=traceback.format_exc())
     module.exit_json(**result)
+
+
+def bug_line(exc: Exception) -> str:
+    """The one line of an unexpected exception: what it is and where to look."""
+    frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    where = f" at {frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}" if frame else ""
+    return (f"internal error {type(exc).__name__}: {reason(exc)}{where} - a bug of packit.deployment; "
+            "ANSIBLE_DISPLAY_TRACEBACK=error shows its traceback")
 
 
 def now() -> str:

@@ -61,10 +61,13 @@ options:
     default: 8
   wait:
     description:
-      - After the apply, wait until each of C(workloads) (dicts with apiVersion, kind, name,
-        namespace) is rolled out and ready, against one deadline of C(timeout) seconds (as
-        M(packit.deployment.rollout_wait)); fails naming those that are not. Not in check mode.
+      - After the apply, wait until each of C(workloads) is rolled out and ready, against one
+        deadline of C(timeout) seconds (as M(packit.deployment.rollout_wait)); fails naming those
+        that are not. Not in check mode.
     type: dict
+    suboptions:
+      workloads: {description: The workloads (dicts with apiVersion, kind, name, namespace)., type: list, elements: dict, default: []}
+      timeout: {description: Seconds for all of them together., type: int, default: 600}
   config_keys:
     description:
       - Secret name to its keys that hold an app configuration (config/). In diff mode their
@@ -86,10 +89,12 @@ options:
     default: []
   status:
     description:
-      - With C(service) and C(deployment), return the status table of that deployment's workloads
-        in C(namespace) after the apply (and the wait), as M(packit.deployment.workload_status).
-        Not in check mode.
+      - Return the status table of the deployment's workloads in C(namespace) after the apply (and
+        the wait), as M(packit.deployment.workload_status). Not in check mode.
     type: dict
+    suboptions:
+      service: {description: The service (packit or stream)., type: str, required: true}
+      deployment: {description: The deployment (dev, stg or prod)., type: str, required: true}
 extends_documentation_fragment: [kubernetes.core.k8s_auth_options]
 notes:
   - One module run and one client for all objects of a deploy, where C(kubernetes.core.k8s) with
@@ -176,8 +181,14 @@ ARGUMENT_SPEC = {
     "selector": {"type": "str", "required": True},
     "preflight": {"type": "dict", "options": PREFLIGHT_OPTIONS},
     "parallel": {"type": "int", "default": 8},
-    "wait": {"type": "dict"},
-    "status": {"type": "dict"},
+    "wait": {"type": "dict", "options": {
+        "workloads": {"type": "list", "elements": "dict", "default": []},
+        "timeout": {"type": "int", "default": 600},
+    }},
+    "status": {"type": "dict", "options": {
+        "service": {"type": "str", "required": True},
+        "deployment": {"type": "str", "required": True},
+    }},
     "config_keys": {"type": "dict", "default": {}},
     "hold": {"type": "list", "elements": "dict", "default": []},
     # Not no_log: Ansible would mask every one of them (short ones too) in all output. The task

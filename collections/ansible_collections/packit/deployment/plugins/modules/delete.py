@@ -71,7 +71,7 @@ from typing import Any
 from ansible_collections.packit.deployment.plugins.module_utils.access import connect_as, review_access
 from ansible_collections.packit.deployment.plugins.module_utils.foreign import FOREIGN_ARGS, read_foreign, refuse_foreign
 from ansible_collections.packit.deployment.plugins.module_utils.k8s import (
-    K8sError, api_message, get, resource, run, status_of)
+    CLUSTER_ERRORS, K8sError, api_message, get, resource, run, status_of)
 from ansible_collections.packit.deployment.plugins.module_utils.manifests import phases, refs
 
 ARGUMENT_SPEC = {
@@ -105,7 +105,7 @@ def delete_one(dyn, ref: dict[str, Any], check_mode: bool) -> bool:
     try:
         resource(dyn, ref["apiVersion"], ref["kind"]).delete(name=ref["name"], namespace=ref["namespace"] or None)
         return True
-    except Exception as exc:  # noqa: BLE001 - "not found" is the answer; the rest is a failure
+    except CLUSTER_ERRORS as exc:  # "not found" is the answer; the rest is a failure
         if status_of(exc) == 404:
             return False
         where = f" in {ref['namespace']}" if ref["namespace"] else ""

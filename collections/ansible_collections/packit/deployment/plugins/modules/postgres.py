@@ -88,7 +88,7 @@ from ansible_collections.packit.deployment.plugins.module_utils.images import (
     build_import, imported_reference, post_import, stream_tag,
 )
 from ansible_collections.packit.deployment.plugins.module_utils.k8s import (
-    NAMESPACE_ARG, K8sError, api_message, get, list_objects, patch, resource, run,
+    CLUSTER_ERRORS, NAMESPACE_ARG, K8sError, api_message, get, list_objects, patch, resource, run,
 )
 from ansible_collections.packit.deployment.plugins.module_utils.workloads import WORKLOAD_KINDS, list_workloads
 
@@ -213,7 +213,7 @@ def dump_claim(module, client, p: dict[str, Any], create: bool) -> bool:
             body["spec"]["storageClassName"] = p["claim_storage_class"]
         try:
             resource(client, "v1", "PersistentVolumeClaim").create(body=body, namespace=p["namespace"])
-        except Exception as exc:  # noqa: BLE001
+        except CLUSTER_ERRORS as exc:
             raise K8sError(f"cannot create the dump claim {p['claim']} in {p['namespace']}: {api_message(exc)}") from exc
     return True
 
@@ -273,7 +273,7 @@ def run_job(module, client, p: dict[str, Any]) -> dict[str, Any]:
     jobs = resource(client, "batch/v1", "Job")
     try:
         jobs.create(body=job_body(p, name), namespace=p["namespace"])
-    except Exception as exc:  # noqa: BLE001
+    except CLUSTER_ERRORS as exc:
         raise K8sError(f"cannot create Job {name} in {p['namespace']}: {api_message(exc)}") from exc
     deadline = time.monotonic() + p["timeout"]
     while True:

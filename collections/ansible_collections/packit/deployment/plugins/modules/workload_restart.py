@@ -55,7 +55,7 @@ restartedAt: {description: The time written into the pod templates., type: str, 
 import time
 
 from ansible_collections.packit.deployment.plugins.module_utils.k8s import (
-    NAMESPACE_ARG, K8sError, now, one_line, patch, run,
+    CLUSTER_ERRORS, NAMESPACE_ARG, K8sError, now, one_line, patch, run,
 )
 from ansible_collections.packit.deployment.plugins.module_utils.workloads import (
     RESTARTED_AT, find_workload, list_workloads, rollout_state,
@@ -89,7 +89,7 @@ def restart(module, client) -> dict:
                     entry["rolled_out"] = None
                     continue
                 wait_for(client, p, entry)
-    except Exception as exc:  # noqa: BLE001 - the answer says what was restarted before the failure
+    except CLUSTER_ERRORS as exc:  # the answer says what was restarted before the failure
         raise K8sError(one_line(exc), restarted=restarted) from exc
     return {"changed": True, "restarted": restarted, "restartedAt": stamp}
 
