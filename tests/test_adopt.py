@@ -270,6 +270,44 @@ def test_adopt_onto_another_postgres_major_version_is_refused_before_the_takeove
     assert objects(admin) == before
 
 
+def test_adopt_without_the_right_to_delete_a_route_changes_nothing(admin, local_cluster, secrets, upstream, tmp_path):
+    """A token that may do everything the deploy does but delete Routes (two of upstream's
+    Routes must go for their hosts to move): the switch stops before any change, naming it."""
+    from kubernetes import client as k8s_client
+
+    name = "adopt-no-route-delete"
+    kinds = ["deployments", "statefulsets", "replicasets", "deploymentconfigs", "services", "imagestreams", "secrets",
+             "configmaps", "persistentvolumeclaims", "pods", "roles", "rolebindings", "serviceaccounts", "cronjobs", "jobs"]
+    rules = [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["get", "list", "watch", "create", "update", "patch"]},
+             {"apiGroups": ["*"], "resources": kinds, "verbs": ["delete"]}]
+    rbac = k8s_client.RbacAuthorizationV1Api(admin.client)
+    core = k8s_client.CoreV1Api(admin.client)
+    core.create_namespaced_service_account(PROJECT, {"metadata": {"name": name}})
+    for namespace in (PROJECT, SANDBOX):
+        rbac.create_namespaced_role(namespace, {"metadata": {"name": name}, "rules": rules})
+        rbac.create_namespaced_role_binding(namespace, {
+            "metadata": {"name": name}, "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
+            "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": PROJECT}]})
+    token = core.create_namespaced_service_account_token(name, PROJECT, {"spec": {"expirationSeconds": 3600}}).status.token
+    token_vars = tmp_path / "token.yml"
+    token_vars.write_text(f"api_key: {token}\n")
+    token_vars.chmod(0o600)
+    try:
+        before = objects(admin)
+        result = make(local_cluster, "adopt", secrets, extra=f"-e @{token_vars}", APPLY="1")
+        assert result.returncode != 0
+        text = " ".join(result.stdout.split())
+        assert (f"the takeover needs the right to delete routes.route.openshift.io in namespace {PROJECT}: grant it "
+                "or use another api_key; nothing was changed") in text, result.stdout[-3000:]
+        assert token not in result.stdout + result.stderr
+        assert objects(admin) == before
+    finally:
+        for namespace in (PROJECT, SANDBOX):
+            rbac.delete_namespaced_role_binding(name, namespace)
+            rbac.delete_namespaced_role(name, namespace)
+        core.delete_namespaced_service_account(name, PROJECT)
+
+
 class RouteWatch:
     """Watches the project's Routes while a run goes on: after every event, how many Routes
     claim each host (the most ever seen per host)."""
