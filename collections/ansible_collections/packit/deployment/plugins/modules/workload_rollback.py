@@ -115,6 +115,12 @@ def rollback_deployment(client, obj: dict, revision: int, check_mode: bool) -> d
             "msg": f"{what} rolled back to the template of revision {target['revision']}"}
 
 
+def pinnable(revision: dict, triggers: list[dict]) -> list[dict]:
+    """The triggers a revision can pin: those whose container it ran, by image digest. A
+    container the revision did not have (a sidecar added since) keeps following its stream."""
+    return [t for t in triggers if "@" in (revision["images"].get(t["container"]) or "")]
+
+
 def rollback_pinned(client, obj: dict, revision: int, check_mode: bool) -> dict:
     name = obj["metadata"]["name"]
     what = f"{obj['kind']} {name}"
@@ -130,17 +136,18 @@ def rollback_pinned(client, obj: dict, revision: int, check_mode: bool) -> dict:
         current = next((r["revision"] for r in revisions if r["current"]), 0)
         # Revisions from before the trigger resolved the stream (a tag reference, not a
         # digest) name no image to pin to.
-        older = [r for r in revisions if r["revision"] < current
-                 and all("@" in (r["images"].get(t["container"]) or "") for t in triggers)
-                 and any(r["images"].get(t["container"]) != current_images.get(t["container"]) for t in triggers)]
+        older = [r for r in revisions if r["revision"] < current and pinnable(r, triggers)
+                 and any(r["images"][t["container"]] != current_images.get(t["container"]) for t in pinnable(r, triggers))]
         if not older:
             raise K8sError(f"{what}: no earlier revision ran a different image; give REVISION (see make history)")
         target = older[-1]
     pins, images = [], {}
-    for t in triggers:
-        image = target["images"].get(t["container"])
-        if not image:
-            raise K8sError(f"{what}: revision {target['revision']} has no container {t['container']}")
+    ran = [t for t in triggers if target["images"].get(t["container"])]
+    if not ran:
+        raise K8sError(f"{what}: revision {target['revision']} ran none of the containers "
+                       f"{', '.join(t['container'] for t in triggers)}")
+    for t in ran:
+        image = target["images"][t["container"]]
         if "@" not in image:
             raise K8sError(f"{what}: revision {target['revision']} ran {image}, not an image digest; "
                             "nothing to pin the stream to")
