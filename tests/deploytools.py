@@ -326,3 +326,18 @@ def task_messages(stdout: str, task: str) -> list[str]:
         block.append(line)
     msg = (yaml.safe_load(textwrap.dedent("\n".join(block))) or {}).get("msg")
     return msg if isinstance(msg, list) else [msg]
+
+
+# The debug task of make adopt APPLY=1 that prints the steps and the seconds without a backend.
+SWITCH_REPORT = "Takeover | Show the switch and how long each host and Service had no ready backend"
+
+
+def claims_kept(admin, namespace: str, claims: dict[str, tuple[str, str]], marker: dict[str, str] | None = None) -> None:
+    """Each claim is the same object on the same volume (uid, volumeName as given), with the
+    marker annotations of the data written before, when given."""
+    resource = admin.resources.get(api_version="v1", kind="PersistentVolumeClaim")
+    for name, (uid, volume) in claims.items():
+        claim = resource.get(name=name, namespace=namespace).to_dict()
+        assert (claim["metadata"]["uid"], claim["spec"]["volumeName"]) == (uid, volume), name
+        for key, value in (marker or {}).items():
+            assert claim["metadata"]["annotations"][key] == value, name

@@ -21,7 +21,8 @@ import pytest
 from kubernetes.dynamic.exceptions import NotFoundError
 
 from deploytools import (
-    PROJECT_PRESET, REPO, empty_project_namespaces, env, make_in_project, project_objects, task_messages)
+    PROJECT_PRESET, REPO, SWITCH_REPORT, claims_kept, empty_project_namespaces, env, make_in_project, project_objects,
+    task_messages)
 
 pytestmark = pytest.mark.cluster
 PROJECT, SANDBOX = "packit-adopt", "packit-adopt-sandbox"
@@ -353,7 +354,7 @@ class RouteWatch:
 
 
 def gaps(stdout: str) -> dict[str, float]:
-    shown = task_messages(stdout, "Takeover | Show the switch and how long each host and Service had no ready backend")
+    shown = task_messages(stdout, SWITCH_REPORT)
     return {m[1]: float(m[2]) for m in (re.fullmatch(r"((?:host|Service) \S+): ([0-9.]+)s without a ready backend", line)
                                         for line in shown) if m}
 
@@ -368,12 +369,8 @@ def test_adopt_switches_without_sharing_a_host_and_keeps_every_claim(admin, loca
     measured = gaps(result.stdout)
     assert set(measured) >= {f"host {API_HOST}", f"host {DASHBOARD_HOST}", f"host {WORKERS_HOST}",
                              "Service postgres", "Service redis", "Service packit-service", "Service pushgateway"}
-    print("\n".join(task_messages(result.stdout, "Takeover | Show the switch and how long each host and Service had "
-                                                 "no ready backend")))
-    for name, (uid, volume) in upstream.items():
-        claim = get(admin, "v1", "PersistentVolumeClaim", name)
-        assert (claim["metadata"]["uid"], claim["spec"]["volumeName"]) == (uid, volume), name
-        assert claim["metadata"]["annotations"]["example.com/data"] == MARKER["example.com/data"]
+    print("\n".join(task_messages(result.stdout, SWITCH_REPORT)))
+    claims_kept(admin, PROJECT, upstream, MARKER)
     postgres = get(admin, "apps/v1", "Deployment", "postgres")
     volumes = postgres["spec"]["template"]["spec"]["volumes"]
     assert {"name": "postgres-data", "persistentVolumeClaim": {"claimName": "postgres-15"}} in volumes
@@ -469,9 +466,7 @@ def test_an_interrupted_switch_keeps_a_service_per_component_and_a_rerun_finishe
     routes = admin.resources.get(api_version="route.openshift.io/v1", kind="Route").get(namespace=PROJECT).items
     hosts = [r.spec.host for r in routes]
     assert len(hosts) == len(set(hosts)), hosts
-    for claim, (uid, volume) in claims.items():
-        have = get(admin, "v1", "PersistentVolumeClaim", claim)
-        assert (have["metadata"]["uid"], have["spec"]["volumeName"]) == (uid, volume), claim
+    claims_kept(admin, PROJECT, claims)
     rerun = make(local_cluster, "adopt", secrets, APPLY="1")
     assert rerun.returncode == 0, rerun.stdout[-3000:]
     for workload, api in (("packit-service", "Deployment"), ("dashboard", "Deployment"), ("postgres", "Deployment"),
@@ -484,6 +479,4 @@ def test_an_interrupted_switch_keeps_a_service_per_component_and_a_rerun_finishe
         ("packit-service", API_HOST), ("dashboard", DASHBOARD_HOST), ("pushgateway-nginx", WORKERS_HOST)])
     pods = admin.resources.get(api_version="v1", kind="Pod").get(namespace=PROJECT).to_dict()["items"]
     assert [p["metadata"]["name"] for p in pods if "component" in (p["metadata"].get("labels") or {})] == []
-    for claim, (uid, volume) in claims.items():
-        have = get(admin, "v1", "PersistentVolumeClaim", claim)
-        assert (have["metadata"]["uid"], have["spec"]["volumeName"]) == (uid, volume), claim
+    claims_kept(admin, PROJECT, claims)

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 from kubernetes.dynamic.exceptions import NotFoundError
 
-from deploytools import REPO, empty_project_namespaces, project_objects, run_make, source_image, task_messages
+from deploytools import (
+    REPO, SWITCH_REPORT, claims_kept, empty_project_namespaces, project_objects, run_make, source_image, task_messages)
 
 pytestmark = pytest.mark.cluster
 PROJECT = "stream-adopt"
@@ -124,12 +125,8 @@ def test_the_preview_keeps_redict_and_postgres_13_claims(admin, local_cluster, s
 def test_the_takeover_runs_redict_and_postgres_13_on_their_claims(admin, local_cluster, secrets, upstream):
     result = make(local_cluster, "adopt", secrets, UPSTREAM, APPLY="1")
     assert result.returncode == 0, result.stdout[-3000:]
-    print("\n".join(task_messages(result.stdout, "Takeover | Show the switch and how long each host and Service "
-                                                 "had no ready backend")))
-    for name, (uid, volume) in upstream.items():
-        claim = get(admin, "v1", "PersistentVolumeClaim", name)
-        assert (claim["metadata"]["uid"], claim["spec"]["volumeName"]) == (uid, volume), name
-        assert claim["metadata"]["annotations"]["example.com/data"] == MARKER["example.com/data"]
+    print("\n".join(task_messages(result.stdout, SWITCH_REPORT)))
+    claims_kept(admin, PROJECT, upstream, MARKER)
     redict = get(admin, "apps/v1", "Deployment", "redict")
     pod = redict["spec"]["template"]["spec"]
     assert pod["containers"][0]["args"] == ["/etc/redislike/redis.conf"]

@@ -11,7 +11,7 @@ from ansible_collections.packit.deployment.plugins.module_utils.k8s import CLUST
 try:
     from kubernetes import client
     from kubernetes.client.rest import ApiException
-    from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
+    from kubernetes.dynamic.exceptions import ResourceNotFoundError
 except ImportError:  # reported by run() through missing_required_lib
     pass
 
@@ -158,41 +158,21 @@ def release_claims(dyn, sts: dict) -> list[str]:
     return released
 
 
-def take_over(dyn, foreign: list[dict], timeout: int) -> None:
-    deleted = []
-    for f in foreign:
-        resource = dyn.resources.get(api_version=f["apiVersion"], kind=f["kind"])
-        if f["action"] == "keep":
-            resource.patch(name=f["name"], namespace=f["namespace"] or None,
-                           body={"metadata": {"labels": f["labels"]}}, content_type="application/merge-patch+json")
-            continue
-        if f["kind"] == "StatefulSet":
-            have = resource.get(name=f["name"], namespace=f["namespace"]).to_dict()
-            policy = (have.get("spec") or {}).get("persistentVolumeClaimRetentionPolicy") or {}
-            if "Delete" in policy.values():
-                patched = resource.patch(name=f["name"], namespace=f["namespace"],
-                                         body={"spec": {"persistentVolumeClaimRetentionPolicy":
-                                                        {"whenDeleted": "Retain", "whenScaled": "Retain"}}},
-                                         content_type="application/merge-patch+json").to_dict()
-                # Once the controller has seen Retain it no longer makes itself the claims' owner.
-                observed(resource, patched, min(timeout, 60))
-            release_claims(dyn, have)
-        try:
-            resource.delete(name=f["name"], namespace=f["namespace"] or None,
-                            body={"propagationPolicy": "Foreground"})
-        except NotFoundError:
-            continue
-        deleted.append((resource, f))
-    deadline = time.monotonic() + timeout
-    for resource, f in deleted:
-        while True:
-            try:
-                resource.get(name=f["name"], namespace=f["namespace"] or None)
-            except NotFoundError:
-                break
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{label_of(f)} in {f['namespace']} is still there after {timeout}s")
-            time.sleep(1)
+def retain_claims(dyn, sts: dict, timeout: float) -> list[str]:
+    """Make a StatefulSet that is to be deleted leave its claims alone: a retention policy that
+    deletes them is switched to Retain (and waited for until the controller has seen it), and
+    the StatefulSet is taken off the claims' owners. The names of the claims released."""
+    meta = sts["metadata"]
+    resource = dyn.resources.get(api_version="apps/v1", kind="StatefulSet")
+    policy = (sts.get("spec") or {}).get("persistentVolumeClaimRetentionPolicy") or {}
+    if "Delete" in policy.values():
+        patched = resource.patch(name=meta["name"], namespace=meta["namespace"],
+                                 body={"spec": {"persistentVolumeClaimRetentionPolicy":
+                                                {"whenDeleted": "Retain", "whenScaled": "Retain"}}},
+                                 content_type="application/merge-patch+json").to_dict()
+        # Once the controller has seen Retain it no longer makes itself the claims' owner.
+        observed(resource, patched, min(timeout, 60))
+    return release_claims(dyn, sts)
 
 
 def read_foreign(params: dict, objects: list[dict], managed_by: str, dyn=None) -> tuple[object, list[dict]]:

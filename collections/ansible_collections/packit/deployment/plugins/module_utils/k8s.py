@@ -19,6 +19,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 
 try:
+    from ansible_collections.kubernetes.core.plugins.module_utils.apply import apply_object
     from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
     from kubernetes.client.exceptions import ApiException
     from kubernetes.dynamic.exceptions import DynamicApiError, ResourceNotFoundError
@@ -135,6 +136,21 @@ def resource(client, api_version: str, kind: str, required: bool = True):
         if required:
             raise K8sError(f"the cluster does not serve {kind} ({api_version})") from exc
         return None
+
+
+def client_side_apply(res, obj: dict[str, Any], dry_run: bool = False) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """Apply one object as kubernetes.core.k8s apply=true does (the last-applied annotation and
+    a three-way merge; a server-side dry run with `dry_run`): (the live object before or None,
+    the object after or None when it is live as given and nothing was sent)."""
+    meta = obj["metadata"]
+    dry = {"dry_run": "All"} if dry_run else {}
+    existing, desired = apply_object(res, obj)
+    if existing is None:
+        return None, res.create(body=desired, namespace=meta.get("namespace"), **dry).to_dict()
+    if existing == desired:
+        return existing, None
+    return existing, res.patch(body=desired, name=meta["name"], namespace=meta.get("namespace"),
+                               content_type="application/merge-patch+json", **dry).to_dict()
 
 
 def get(client, api_version: str, kind: str, namespace: str, name: str) -> dict[str, Any] | None:

@@ -32,19 +32,20 @@ host and each Service taken over, how long it had no ready backend.
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from ansible_collections.packit.deployment.plugins.module_utils.foreign import MANAGED_BY, pod_claims, release_claims
-from ansible_collections.packit.deployment.plugins.module_utils.k8s import K8sError, api_message, resource
+from ansible_collections.packit.deployment.plugins.module_utils.foreign import MANAGED_BY, pod_claims, retain_claims
+from ansible_collections.packit.deployment.plugins.module_utils.k8s import (
+    K8sError, api_message, client_side_apply, resource)
+from ansible_collections.packit.deployment.plugins.module_utils.manifests import pod_specs
 from ansible_collections.packit.deployment.plugins.module_utils.rollout import wait_rolled_out
+from ansible_collections.packit.deployment.plugins.module_utils.workloads import image_triggers
 
 try:
-    from ansible_collections.kubernetes.core.plugins.module_utils.apply import apply_object
     from kubernetes.dynamic.exceptions import DynamicApiError, NotFoundError
 except ImportError:  # reported by run() through missing_required_lib
     pass
@@ -62,7 +63,6 @@ ADOPTED = ("Route", "Service", "ImageStream", "ServiceAccount", "Role", "CronJob
 PRESET = {"ConfigMap": ("kube-root-ca.crt", "openshift-service-ca.crt"),
           "ServiceAccount": ("default", "builder", "deployer")}
 PRESET_SECRET_TYPES = ("kubernetes.io/service-account-token", "kubernetes.io/dockercfg")
-TRIGGERS = "image.openshift.io/triggers"
 # Marks, before a host moves, the other's Service and workloads that served it, so that a run
 # interrupted after the move still deletes them.
 REPLACED_BY = "packit.dev/replaced-by"
@@ -81,10 +81,7 @@ def _key(obj: dict) -> tuple[str, str, str]:
 
 
 def _pod_spec(obj: dict) -> dict:
-    spec = obj.get("spec") or {}
-    if obj.get("kind") == "CronJob":
-        spec = (spec.get("jobTemplate") or {}).get("spec") or {}
-    return ((spec.get("template") or {}).get("spec")) or {}
+    return next(iter(pod_specs(obj)), {})
 
 
 def _preset(obj: dict) -> bool:
@@ -99,15 +96,12 @@ def _preset(obj: dict) -> bool:
 
 
 def followed_streams(obj: dict) -> list[str]:
-    """The ImageStreams a workload's image triggers follow."""
-    if obj.get("kind") == "DeploymentConfig":
-        return [((t.get("imageChangeParams") or {}).get("from") or {}).get("name", "").split(":")[0]
-                for t in (obj.get("spec") or {}).get("triggers") or [] if t.get("type") == "ImageChange"]
+    """The ImageStreams a workload's image triggers follow (none when its annotation is not JSON:
+    the plan names what it can)."""
     try:
-        triggers = json.loads(_meta(obj).get("annotations", {}).get(TRIGGERS) or "[]")
-    except ValueError:
+        return [t["stream"] for t in image_triggers(obj)]
+    except K8sError:
         return []
-    return [((t.get("from") or {}).get("name") or "").split(":")[0] for t in triggers if isinstance(t, dict)]
 
 
 def used_services(obj: dict, services: list[str]) -> list[str]:
@@ -390,13 +384,8 @@ def put(dyn, obj: dict) -> dict:
     res = resource(dyn, obj["apiVersion"], obj["kind"])
     meta = obj["metadata"]
     try:
-        existing, desired = apply_object(res, obj)
-        if existing is None:
-            return res.create(body=desired, namespace=meta.get("namespace")).to_dict()
-        if existing == desired:
-            return existing
-        return res.patch(body=desired, name=meta["name"], namespace=meta.get("namespace"),
-                         content_type="application/merge-patch+json").to_dict()
+        existing, after = client_side_apply(res, obj)
+        return after or existing
     except DynamicApiError as exc:
         raise K8sError(f"{obj['kind']} {meta['name']} in {meta.get('namespace')} was not applied: {api_message(exc)}") from exc
 
@@ -450,13 +439,7 @@ def swap(dyn, group: dict, plan_entries: list[dict], rendered: dict[tuple, dict]
         key = _key(obj)
         overlap = obj["kind"] == "Deployment" and not pod_claims(obj) and services
         if obj["kind"] == "StatefulSet":
-            res = resource(dyn, "apps/v1", "StatefulSet")
-            policy = (obj.get("spec") or {}).get("persistentVolumeClaimRetentionPolicy") or {}
-            if "Delete" in policy.values():
-                res.patch(name=key[2], namespace=key[1], content_type="application/merge-patch+json",
-                          body={"spec": {"persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Retain", "whenScaled": "Retain"}}})
-                time.sleep(1)
-            release_claims(dyn, obj)
+            retain_claims(dyn, obj, timeout)
         if overlap:
             delete(dyn, key, obj["apiVersion"], "Orphan", timeout)
             orphaned.append(obj)

@@ -155,7 +155,7 @@ from typing import Any
 from ansible_collections.packit.deployment.plugins.module_utils.access import connect_as
 from ansible_collections.packit.deployment.plugins.module_utils.appconfig import masked_diff
 from ansible_collections.packit.deployment.plugins.module_utils.k8s import (
-    K8sError, api_message, connect, list_objects, resource, run)
+    K8sError, api_message, client_side_apply, connect, list_objects, resource, run)
 from ansible_collections.packit.deployment.plugins.module_utils.manifests import phases, tenant_namespace
 from ansible_collections.packit.deployment.plugins.module_utils.preflight import (
     PREFLIGHT_OPTIONS, namespace_visible, pending_namespaces, read, refusals)
@@ -165,7 +165,6 @@ from ansible_collections.packit.deployment.plugins.module_utils.rollout import w
 from ansible_collections.packit.deployment.plugins.module_utils.status import status_table
 
 try:
-    from ansible_collections.kubernetes.core.plugins.module_utils.apply import apply_object
     from ansible_collections.kubernetes.core.plugins.module_utils.k8s.service import diff_objects
     from kubernetes.dynamic.exceptions import DynamicApiError
 except ImportError:  # reported by run() through missing_required_lib
@@ -230,20 +229,16 @@ def apply_one(client, obj: dict[str, Any], check_mode: bool, diff: bool,
     of the app configurations a Secret holds, `config` = (its keys, the values to mask))."""
     res = resource(client, obj["apiVersion"], obj["kind"])
     meta = obj["metadata"]
-    dry = {"dry_run": "All"} if check_mode else {}
     show = diff and obj["kind"] != "Secret"
     # Of a Secret, only the app configurations it holds are shown, as masked text.
     show_config = diff and obj["kind"] == "Secret" and bool(config[0])
     try:
-        existing, desired = apply_object(res, obj)
+        existing, after = client_side_apply(res, obj, dry_run=check_mode)
         if existing is None:
-            after = res.create(body=desired, namespace=meta.get("namespace"), **dry).to_dict()
             return True, ({"object": label(obj), "before": {}, "after": after} if show else
                           config_difference(obj, None, *config) if show_config else None)
-        if existing == desired:
+        if after is None:
             return False, None
-        after = res.patch(body=desired, name=meta["name"], namespace=meta.get("namespace"),
-                          content_type="application/merge-patch+json", **dry).to_dict()
         same, difference = diff_objects(existing, after)
         if same:
             return False, None
