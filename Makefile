@@ -73,9 +73,12 @@ help: ## Show this help
 .PHONY: setup
 setup: $(VENV)/.installed ## Create the virtualenv with the pinned requirements
 
-$(VENV)/.installed: requirements.txt
+# The local cluster's Python package (local-cluster/localcluster) goes in editable, built by
+# the pinned setuptools of requirements.txt: no build isolation, no dependencies of its own.
+$(VENV)/.installed: requirements.txt local-cluster/pyproject.toml
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e ./local-cluster
 	touch $@
 
 .PHONY: system-deps
@@ -107,7 +110,7 @@ render-all: setup ## Write the manifests of all six service x deployment sets to
 
 .PHONY: validate
 validate: render ## Render and validate the manifests strictly against the pinned schemas and CRDs
-	$(PYTHON) scripts/validate_manifests.py "$(abspath $(OUT))"
+	$(PYTHON) -m scripts.validate_manifests "$(abspath $(OUT))"
 
 .PHONY: import-config
 import-config: setup ## Take the secret values of a rendered app configuration (upstream's layout; FROM=dir, default the secrets directory) into values.yml, and list what config/ renders differently
@@ -122,7 +125,7 @@ check-contracts: setup ## Check every container SERVICE/DEPLOYMENT would run aga
 	$(ANSIBLE_PLAYBOOK) playbooks/deploy.yml $(ANSIBLE_ARGS) -e deploy_tags="$(TAGS)" -e deploy_mode=render \
 		-e render_dir="$$out" -e render_show_secrets=true > "$$out.log" 2>&1 \
 		|| { grep -m1 '^\[ERROR\]' "$$out.log" >&2; rm -f "$$out.log"; exit 2; }; rm -f "$$out.log"; \
-	$(PYTHON) scripts/pod_contract.py "$$out" --service "$(SERVICE)" --deployment "$(DEPLOYMENT)"
+	$(PYTHON) -m scripts.pod_contract "$$out" --service "$(SERVICE)" --deployment "$(DEPLOYMENT)"
 
 .PHONY: cleanup
 cleanup: setup ## Delete what deploy created for SERVICE/DEPLOYMENT (TAGS=a,b), keeping PVCs and their data; prod needs CONFIRM=prod
@@ -132,11 +135,11 @@ cleanup: setup ## Delete what deploy created for SERVICE/DEPLOYMENT (TAGS=a,b), 
 
 .PHONY: tags
 tags: setup ## List the tags: one per component
-	@$(PYTHON) scripts/components.py
+	@$(PYTHON) -m scripts.components
 
 .PHONY: components
 components: setup ## Table of components: tag, template, switch
-	@$(PYTHON) scripts/components.py --table
+	@$(PYTHON) -m scripts.components --table
 
 .PHONY: lint
 lint: setup ## yamllint, ansible-lint (production profile) and ruff (pyflakes' checks, ruff.toml)
@@ -146,7 +149,7 @@ lint: setup ## yamllint, ansible-lint (production profile) and ruff (pyflakes' c
 
 .PHONY: test
 test: setup system-deps ## Run the whole test suite (builds and starts the local control plane on demand)
-	scripts/run-tests.sh $(PYTEST_ARGS)
+	tests/run.sh $(PYTEST_ARGS)
 
 .PHONY: test-render
 test-render: setup ## Offline tests only: render, validate, scripts (no control plane)
@@ -154,7 +157,7 @@ test-render: setup ## Offline tests only: render, validate, scripts (no control 
 
 .PHONY: benchmark
 benchmark: setup ## Print render/deploy times and memory (starts the local cluster if needed)
-	$(PYTHON) scripts/benchmark.py
+	$(PYTHON) -m tests.benchmarks.benchmark
 
 .PHONY: local-deploy
 local-deploy: setup local-cluster ## Main job: local control plane, dev secrets, deploy the dev stack, show its status

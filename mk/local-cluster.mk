@@ -3,8 +3,10 @@
 # modules in local-cluster/ and cached in $(LOCAL_CLUSTER_CACHE). The first
 # start builds the binaries (several minutes on 2 cores); later starts take
 # seconds. Needs `go` on PATH. LOCAL_CLUSTER_CACHE is set by the top Makefile.
+# The commands are the Python package local-cluster/localcluster, which make setup
+# installs editable into the virtualenv (see local-cluster/README.md).
 
-LOCAL_CLUSTER := $(PYTHON) scripts/local_cluster.py
+LOCAL_CLUSTER := $(PYTHON) -m localcluster
 
 .PHONY: local-cluster local-cluster-stop local-cluster-status local-cluster-build
 local-cluster: setup ## Start the local loopback cluster (building it first if needed) and show how to use it

@@ -9,14 +9,14 @@ secrets_comma := ,
 .PHONY: zuul-secrets
 zuul-secrets: setup ## Encrypt secrets/$SERVICE/$DEPLOYMENT/* (FILES=a,b for some) for Zuul into zuul-secrets/$SERVICE-$DEPLOYMENT.yaml
 	$(require_deployment)
-	$(PYTHON) scripts/zuul_secrets.py --service "$(SERVICE)" --deployment "$(DEPLOYMENT)" \
+	$(PYTHON) -m scripts.zuul_secrets --service "$(SERVICE)" --deployment "$(DEPLOYMENT)" \
 	  $(if $(SECRETS_DIR),--secrets-dir "$(abspath $(SECRETS_DIR))") \
 	  $(foreach f,$(subst $(secrets_comma), ,$(FILES)),--file "$(f)")
 
 .PHONY: check-certs
 check-certs: setup ## Show the TLS pairs of secrets/$SERVICE/$DEPLOYMENT and fail if expired, expiring within DAYS (14) or mismatched
 	$(require_deployment)
-	$(PYTHON) scripts/check_certs.py --service "$(SERVICE)" --deployment "$(DEPLOYMENT)" \
+	$(PYTHON) -m scripts.check_certs --service "$(SERVICE)" --deployment "$(DEPLOYMENT)" \
 	  --days "$(DAYS)" $(if $(SECRETS_DIR),--dir "$(abspath $(SECRETS_DIR))")
 
 .PHONY: generate-local-secrets

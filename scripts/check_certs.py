@@ -20,9 +20,12 @@ import os
 import sys
 from pathlib import Path
 
+from ansible.plugins.loader import init_plugin_loader
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
-# The check itself is the packit.deployment collection's (the deploy runs it too).
-sys.path.append(str(REPO_ROOT / "collections"))
+# The check itself is the packit.deployment collection's (the deploy runs it too): ansible-core's
+# collection loader serves the repository's collections/ directory.
+init_plugin_loader([str(REPO_ROOT / "collections")])
 
 from ansible_collections.packit.deployment.plugins.module_utils.certs import (  # noqa: E402
     DEFAULT_DAYS, InputError, check_directory)

@@ -30,8 +30,7 @@ import yaml
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from secret_files import secret_files  # noqa: E402  (a sibling script, not a package)
+from scripts.secret_files import secret_files
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SERVICES = ("packit", "stream")
@@ -200,7 +199,7 @@ def run(args: argparse.Namespace) -> Path:
     vars_file = args.root / "vars" / args.service / f"{args.deployment}.yml"
     secrets_dir = args.secrets_dir or args.root / "secrets" / args.service / args.deployment
     output = args.output or args.root / "zuul-secrets" / f"{args.service}-{args.deployment}.yaml"
-    # Every secret file of the service (roles/deploy/vars/main.yml): those only optional
+    # Every secret file of the service (roles/config/vars/main.yml): those only optional
     # components need are taken when present.
     names = args.files or [f.name for f in secret_files(args.service)
                            if not f.optional or (secrets_dir / f.name).is_file()]

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from deploytools import Renderer, write_secret_files
+from tests.support.deploytools import Renderer, write_secret_files
 
-pytest_plugins = ["plugins.local_cluster"]
+pytest_plugins = ["tests.support.local_cluster"]
 
 
 @pytest.fixture(scope="session")
@@ -41,7 +41,7 @@ def projects_emptied_after_the_module(request):
     if not namespaces:
         yield
         return
-    from deploytools import empty_project_namespaces
+    from tests.support.deploytools import empty_project_namespaces
 
     admin, local_cluster = request.getfixturevalue("admin"), request.getfixturevalue("local_cluster")
     yield
