@@ -5,7 +5,7 @@ to PostgreSQL 15 with make db-upgrade.
 The upstream-made objects are created as upstream's templates make them (names, `component`
 selectors, claims, the redis-like-config ConfigMap); kwok runs the pods, so what is proven is
 the plan, the objects and the Jobs, not that Redict 7 or PostgreSQL 13 read the kept data
-(tests/test_postgres_db.py runs the database script against Debian's PostgreSQL 15, the only
+(tests/system/test_postgres_db.py runs the database script against Debian's PostgreSQL 15, the only
 version Debian packages)."""
 
 from __future__ import annotations

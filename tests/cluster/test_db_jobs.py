@@ -2,7 +2,7 @@
 
 The Jobs, claims, workloads and their scaling are real API objects handled by the real
 controllers. The pods are kwok's: a Job's pod is marked Succeeded a moment after it runs,
-without running the script (tests/test_postgres_db.py runs the script against a real
+without running the script (tests/system/test_postgres_db.py runs the script against a real
 PostgreSQL). So these tests prove what is created, in which order and with what spec, and
 that the runs wait for the Jobs; not what a failing script looks like in a pod.
 
@@ -176,7 +176,7 @@ def kept(admin) -> dict[tuple, tuple]:
 
 def test_a_failed_restore_starts_the_apps_again(admin, local_cluster, secrets):
     """kwok fails the restore Job's pod (the script would fail the same way on a broken dump;
-    tests/test_postgres_db.py shows the database is then unchanged)."""
+    tests/system/test_postgres_db.py shows the database is then unchanged)."""
     beat = get(admin, "apps/v1", "Deployment", "packit-service-beat")
     before = kept(admin)
     result = make(local_cluster, "db-restore", secrets, extra=FAIL, DUMP="before-the-upgrade.dump")

@@ -115,7 +115,7 @@ def test_configs_are_parseable_and_passwords_random(generated) -> None:
     assert str(uuid.UUID(values["fedora_messaging"]["queue"])) == values["fedora_messaging"]["queue"]
     assert values["developer"] == {"fas_user": "packit", "admins": []}
     assert set(yaml.safe_load((target / "aws.yml").read_text())) == {"access-key-id", "secret-access-key"}
-    # the paths the values name are the ones the pods mount (tests/test_pod_contract.py checks all)
+    # the paths the values name are the ones the pods mount (tests/offline/test_pod_contract.py checks all)
     assert values["packit_service"]["authentication"]["github.com"]["github_app_private_key_path"] == \
         "/gh-secrets/private-key.pem"
     assert not {"packit-service.yaml", "fedora.toml", "ssh_config", "centpkg-sig.conf"} & {f.name for f in target.iterdir()}

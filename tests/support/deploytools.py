@@ -102,7 +102,7 @@ def env() -> dict[str, str]:
     result["ANSIBLE_NOCOLOR"] = "1"
     result["ANSIBLE_FORCE_COLOR"] = "0"
     # The tests run from whatever checkout CI made: its remote is no business of theirs
-    # (tests/test_checkout.py turns the check on where it tests it).
+    # (tests/offline/test_checkout.py turns the check on where it tests it).
     result["CHECK_UP_TO_DATE"] = "false"
     result["PATH"] = f"{VENV_BIN}:{result.get('PATH', '')}"
     return result
