@@ -27,7 +27,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # collection loader serves the repository's collections/ directory.
 init_plugin_loader([str(REPO_ROOT / "collections")])
 
-from ansible_collections.packit.deployment.plugins.module_utils.certs import (  # noqa: E402
+from ansible_collections.packit.deployment.plugins.plugin_utils.certs import (  # noqa: E402
     DEFAULT_DAYS, InputError, check_directory)
 
 SERVICES = ("packit", "stream")

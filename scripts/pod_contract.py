@@ -8,7 +8,7 @@ files (with `items` and `subPath`), emptyDirs and claims as writable directories
 of the image's contract (contracts/<image>.yml) is then checked; every violation is one
 line naming workload, container and what is missing.
 
-    scripts/pod_contract.py RENDER_DIR --service packit --deployment prod
+    python -m scripts.pod_contract RENDER_DIR --service packit --deployment prod
 
 RENDER_DIR is what `make render SHOW_SECRETS=1` writes (one file per component; Secret values
 are needed to resolve the environment and the config files). Exit 0: every container keeps

@@ -5,7 +5,7 @@ roles/config/vars/main.yml says which file in secrets/<service>/<deployment>/ fe
 key of which Secret; make zuul-secrets, make generate-local-secrets and the tests take the
 list of files from here instead of keeping their own.
 
-    scripts/secret_files.py --service packit [--optional]
+    python -m scripts.secret_files --service packit [--optional]
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ control plane serves the real OpenShift API, which validates again). Strict: a f
 server's fieldValidation=Strict. CEL rules (x-kubernetes-validations) are left to the API
 server.
 
-    scripts/validate_manifests.py FILE_OR_DIR...
+    python -m scripts.validate_manifests FILE_OR_DIR...
 """
 
 from __future__ import annotations

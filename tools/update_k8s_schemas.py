@@ -5,7 +5,7 @@ Go module (api/openapi-spec/swagger.json) into schemas/kubernetes.json.
 The Go module is the one local-cluster/go.mod pins, so the offline validation and the local
 API server agree on every schema. Run after changing the Kubernetes version:
 
-    scripts/update_k8s_schemas.py [--kinds Kind,...]
+    python -m tools.update_k8s_schemas [--kinds Kind,...]
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Measure how long the jobs take, their CPU time and memory, against kubectl; print the figures.
 
-    scripts/benchmark.py [--rounds N] [--no-cluster] [--db-rows N] [--db-only]
+    python -m tests.benchmarks.benchmark [--rounds N] [--no-cluster] [--db-rows N] [--db-only]
 
 Renders every service x deployment (make render, and all six in one run: make render-all).
 Then, unless --no-cluster, starts the local control plane if needed and measures on the packit
@@ -183,7 +183,7 @@ def cluster(rounds: int, env: dict[str, str], tmp: Path, secrets: Path, render_a
 
     layout = Layout(default_cache_dir())
     report("local control plane start (binaries cached)",
-           [run([sys.executable, str(ROOT / "scripts" / "local_cluster.py"), "start"], env)])
+           [run([sys.executable, "-m", "localcluster", "start"], env)])
     kubectl = [str(layout.binary("kubectl")), f"--kubeconfig={layout.kubeconfig('deployer')}"]
     settings = f"-e project={PROJECT} -e sandbox_namespace={PROJECT}-sandbox"
     deploy = ["make", "deploy", "LOCAL=1", "DEPLOYMENT=dev", "SERVICE=packit", f"SECRETS_DIR={secrets}"]
@@ -264,7 +264,7 @@ def cluster(rounds: int, env: dict[str, str], tmp: Path, secrets: Path, render_a
     print(f"{'render all six sets (make render-all)':52} {render_all:6.2f} s   (goal <= 10 s: "
           f"{'within goal' if render_all <= 10 else 'NOT within goal'})")
     # No verdict: the goal is "no higher than before", and before is a figure of another tree
-    # (scripts/benchmark.py --tree on a worktree of the earlier commit measures it this way).
+    # (tests/benchmarks/benchmark.py --tree on a worktree of the earlier commit measures it this way).
     print(f"{'peak RSS of a deploy process':52} {peak:6d} MiB (goal: no higher than before; compare with --tree)")
     return 0
 

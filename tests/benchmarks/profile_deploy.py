@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Profile one ansible-playbook run, the controller and every worker process, with cProfile.
 
-    scripts/profile_deploy.py [--top N] [--sort tottime|cumtime] [--save FILE] -- ARGS...
+    python -m tests.benchmarks.profile_deploy [--top N] [--sort tottime|cumtime] [--save FILE] -- ARGS...
 
 ARGS are ansible-playbook's (e.g. playbooks/deploy.yml -e ...). Ansible runs each task in a
 forked worker process, so a profile of the controller alone shows it waiting; this wraps
