@@ -18,7 +18,7 @@ mkdir -p .cache
 offline_log=.cache/offline-tests.log
 
 t=$(date +%s); phase "build: local control plane"
-if ! .venv/bin/python scripts/local_cluster.py build; then
+if ! .venv/bin/python -m localcluster build; then
     echo "the local control-plane build failed (output above): no test ran" >&2
     exit 1
 fi

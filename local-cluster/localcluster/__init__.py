@@ -1,4 +1,4 @@
-"""The local control plane of scripts/local_cluster.py, one job per module.
+"""The local control plane, one job per module; `python -m localcluster` is its command line (cli).
 
 - pins: the versions and Go modules the binaries are built from, and the cache key;
 - layout: the cluster's shape (ports, components, namespaces, identities) and where
@@ -13,7 +13,8 @@
 - images: the registry's content, pushed with crane;
 - bootstrap: what a start creates through the API, and the waits for it to settle;
 - sessions: test sessions sharing one running cluster;
-- cluster: the commands (start, stop, status, info).
+- cluster: the commands (start, stop, status, info);
+- cli: the command line (build, start, stop, status, info), run by __main__.
 """
 
 

@@ -11,16 +11,16 @@ idempotent: the test fixture runs it again on a running cluster.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Callable
 
 from localcluster import ClusterError, openshift
 from localcluster.images import ensure_images
 from localcluster.layout import IDENTITIES, KWOK_NODE_ANNOTATION, NAMESPACES, PORTS, Layout
+from localcluster.pins import REPO_ROOT
 from localcluster.processes import read_pid
 
 # CRDs of the repository the cluster serves beside OpenShift's (the managed platform's types).
-MPP_CRDS = Path(__file__).resolve().parents[2] / "crds" / "mpp"
+MPP_CRDS = REPO_ROOT / "crds" / "mpp"
 NODE_COUNT = 3
 NODE_CAPACITY = {"cpu": "32", "memory": "64Gi", "pods": "110", "ephemeral-storage": "500Gi"}
 PV_COUNT = 40

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """A real Kubernetes and OpenShift control plane on 127.0.0.1 for the tests and local deploys.
 
 Builds etcd, kube-apiserver, kube-controller-manager, kube-scheduler, the kwok controller,
@@ -11,8 +10,8 @@ pool of PersistentVolumes, a registry that mirrors every dev image, and two iden
 (`deployer`, admin in the project namespaces only, and `norights`, with no bindings).
 
 Everything lives in the cache directory (default <repo>/.cache/local-cluster, or
-$LOCAL_CLUSTER_CACHE). The work is done by the package scripts/localcluster/, one job per
-module (see its __init__.py); this is its command line.
+$LOCAL_CLUSTER_CACHE). The work is done by the other modules of this package, one job each
+(see its __init__.py); this is its command line: `python -m localcluster <command>`.
 """
 
 from __future__ import annotations
@@ -29,7 +28,7 @@ from localcluster.layout import Layout, default_cache_dir, locked
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m localcluster", description=__doc__.splitlines()[0])
     parser.add_argument("--cache-dir", type=Path, default=None,
                         help="state directory (default $LOCAL_CLUSTER_CACHE or <repo>/.cache/local-cluster)")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -65,7 +64,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"local-cluster: {type(exc).__name__}: {message}", file=sys.stderr)
         return 1
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

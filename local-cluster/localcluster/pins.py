@@ -2,6 +2,10 @@
 
 The versions are pinned in the go.mod files of local-cluster/; the cache key also hashes
 those files (and the additions of PATCHED_MODULES), so a change of pins rebuilds.
+
+This package lives in local-cluster/localcluster/ and is installed editable into the
+repository's virtualenv (make setup), so the Go modules and the repository are found from
+its own location: the directory above the package, and the one above that.
 """
 
 from __future__ import annotations
@@ -9,8 +13,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent.parent
-GO_MODULE_DIR = REPO_ROOT / "local-cluster"
+GO_MODULE_DIR = Path(__file__).resolve().parents[1]  # local-cluster/
+REPO_ROOT = GO_MODULE_DIR.parent
 KWOK_MODULE_DIR = GO_MODULE_DIR / "kwok"
 APISERVER_MODULE_DIR = GO_MODULE_DIR / "openshift-apiserver"
 CONTROLLER_MODULE_DIR = GO_MODULE_DIR / "openshift-controller-manager"

@@ -27,7 +27,6 @@ from localcluster.sessions import session_owned_flag
 
 pytestmark = pytest.mark.cluster
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "local_cluster.py"
 NAMESPACE = "packit-dev"
 
 
@@ -41,7 +40,7 @@ def _create_route(api: client.ApiClient, body: dict) -> dict:
 
 
 def _run_script(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "localcluster", *args], capture_output=True, text=True,
                           env=dict(os.environ), timeout=900)
 
 

@@ -1,6 +1,6 @@
 """Red Hat's managed platform (MP+) on the local control plane: a deploy with platform mpp into
 a tenant's project (packit--mpp), the sandbox asked for as a TenantNamespace in
-packit--config, claims of the aws-ebs class (a pool of that class: localcluster/bootstrap.py).
+packit--config, claims of the aws-ebs class (a pool of that class: local-cluster/localcluster/bootstrap.py).
 
 The platform's tenant operator, which makes the namespace of a TenantNamespace and makes the
 tenant admin in it, does not exist outside MP+: a thread of this test stands in for it (it

@@ -1,9 +1,9 @@
 """pytest plugin: the `local_cluster` session fixture.
 
-Load it with `pytest_plugins = ["plugins.local_cluster"]`. The fixture starts
-the loopback control plane of scripts/local_cluster.py (scripts/localcluster/) unless
-it is already running, and stops it at the end of the session only if it started it. The
-cache directory is the one the script uses ($LOCAL_CLUSTER_CACHE or
+Load it with `pytest_plugins = ["tests.support.local_cluster"]`. The fixture starts
+the loopback control plane of the localcluster package (local-cluster/localcluster/,
+`python -m localcluster`) unless it is already running, and stops it at the end of the
+session only if it started it. The cache directory is the one `python -m localcluster` uses ($LOCAL_CLUSTER_CACHE or
 <repo>/.cache/local-cluster), so a cluster started by `make local-cluster`
 is reused as it is.
 """

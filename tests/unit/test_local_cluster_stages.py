@@ -51,7 +51,7 @@ def test_unknown_variable_and_wrong_shape_are_refused(tmp_path: Path):
 def test_an_api_error_of_a_start_is_one_line_with_the_servers_message(tmp_path: Path, monkeypatch, capsys):
     """What `make local-cluster` prints when the API server refuses a bootstrap object: its
     message naming the object and field, not the client's bare status code."""
-    import local_cluster
+    from localcluster import cli
     from kubernetes.client.exceptions import ApiException
 
     refusal = ApiException(status=422, reason="Unprocessable Entity")
@@ -60,8 +60,8 @@ def test_an_api_error_of_a_start_is_one_line_with_the_servers_message(tmp_path: 
     def refuse(layout):
         raise refusal
 
-    monkeypatch.setattr(local_cluster.cluster, "start", refuse)
-    assert local_cluster.main(["--cache-dir", str(tmp_path), "start"]) == 1
+    monkeypatch.setattr(cli.cluster, "start", refuse)
+    assert cli.main(["--cache-dir", str(tmp_path), "start"]) == 1
     assert capsys.readouterr().err == (
         'local-cluster: ApiException: Service "api" is invalid: spec.ports[1].name: Duplicate value\n')
 

@@ -1,4 +1,4 @@
-"""Check the TLS pairs of a secrets directory (module_utils/certs.py) on the controller, where
+"""Check the TLS pairs of a secrets directory (plugin_utils/certs.py) on the controller, where
 the secret files are; the documentation is in plugins/modules/check_certs.py."""
 
 from __future__ import annotations
@@ -6,7 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from ansible_collections.packit.deployment.plugins.module_utils.certs import InputError, Report, check_directory
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils.basic import missing_required_lib
+
+from ansible_collections.packit.deployment.plugins.plugin_utils.certs import (
+    HAS_CRYPTOGRAPHY, InputError, Report, check_directory)
 from ansible_collections.packit.deployment.plugins.plugin_utils.controller import ControllerAction
 
 
@@ -15,6 +19,8 @@ class ActionModule(ControllerAction):
                      "hint": {"type": "str"}}
 
     def act(self, args, task_vars):
+        if not HAS_CRYPTOGRAPHY:
+            raise AnsibleActionFail(missing_required_lib("cryptography"))
         try:
             report = check_directory(Path(args["path"]), args["days"], dt.datetime.now(dt.timezone.utc))
         except InputError as err:  # unreadable files, half a pair: the same one line

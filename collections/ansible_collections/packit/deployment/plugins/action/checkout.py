@@ -1,4 +1,4 @@
-"""Run the checkout check (module_utils/checkout.py) on the controller, where the repository's
+"""Run the checkout check (plugin_utils/checkout.py) on the controller, where the repository's
 checkout is; the documentation is in plugins/modules/checkout.py."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ansible.errors import AnsibleActionFail
 
-from ansible_collections.packit.deployment.plugins.module_utils.checkout import ARGUMENT_SPEC, BEHIND, message, status
+from ansible_collections.packit.deployment.plugins.plugin_utils.checkout import ARGUMENT_SPEC, BEHIND, message, status
 from ansible_collections.packit.deployment.plugins.plugin_utils.controller import ControllerAction
 
 

@@ -1,5 +1,5 @@
 """Move an operator's rendered app configuration to values.yml and compare it with the
-templates of config/ (module_utils/importconfig.py); the documentation is in
+templates of config/ (plugin_utils/importconfig.py); the documentation is in
 plugins/modules/import_config.py."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import yaml
 from ansible.errors import AnsibleActionFail
 
 from ansible_collections.packit.deployment.plugins.module_utils.appconfig import find_config, secret_leaves
-from ansible_collections.packit.deployment.plugins.module_utils.importconfig import (
+from ansible_collections.packit.deployment.plugins.plugin_utils.importconfig import (
     ConfigImportError, differences, parse, values_from)
 from ansible_collections.packit.deployment.plugins.plugin_utils.controller import ControllerAction
 from ansible_collections.packit.deployment.plugins.plugin_utils.templating import render_file

@@ -1,5 +1,5 @@
 """Create secret files where they are missing and keep them private, on the controller where
-the secrets directory is (module_utils/files.py); the documentation is in
+the secrets directory is (plugin_utils/files.py); the documentation is in
 plugins/modules/private_files.py."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import os
 
 from ansible.errors import AnsibleActionFail
 
-from ansible_collections.packit.deployment.plugins.module_utils.files import keep_private
+from ansible_collections.packit.deployment.plugins.plugin_utils.files import keep_private
 from ansible_collections.packit.deployment.plugins.plugin_utils.controller import ControllerAction
 from ansible_collections.packit.deployment.plugins.plugin_utils.templating import render_file
 

@@ -1,11 +1,11 @@
-"""Run the vars_file check (module_utils/varsfile.py) on the controller, where the vars file
+"""Run the vars_file check (plugin_utils/varsfile.py) on the controller, where the vars file
 is; the documentation is in plugins/modules/vars_file.py."""
 
 from __future__ import annotations
 
 from ansible.errors import AnsibleActionFail
 
-from ansible_collections.packit.deployment.plugins.module_utils.varsfile import ARGUMENT_SPEC, HAS_YAML, run
+from ansible_collections.packit.deployment.plugins.plugin_utils.varsfile import ARGUMENT_SPEC, HAS_YAML, run
 from ansible_collections.packit.deployment.plugins.plugin_utils.controller import ControllerAction
 
 

@@ -1,11 +1,11 @@
-"""Write rendered manifests (module_utils/files.py) on the controller, where make render's
+"""Write rendered manifests (plugin_utils/files.py) on the controller, where make render's
 directory is; the documentation is in plugins/modules/write_manifests.py."""
 
 from __future__ import annotations
 
 from ansible.errors import AnsibleActionFail
 
-from ansible_collections.packit.deployment.plugins.module_utils.files import ARGUMENT_SPEC, write_files
+from ansible_collections.packit.deployment.plugins.plugin_utils.files import ARGUMENT_SPEC, write_files
 from ansible_collections.packit.deployment.plugins.plugin_utils.controller import ControllerAction
 
 

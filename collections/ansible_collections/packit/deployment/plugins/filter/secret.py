@@ -1,29 +1,14 @@
-"""Filters that pick components and the secret files they need."""
+"""Filters over the roles' table of Secrets (entries with name, component, keys or mapping, used_by,
+mount): what a service renders, the keys and files each Secret is made of, and what the pods
+of a component take from them: packit.deployment.secret_*."""
 
 from __future__ import annotations
 
 import os
-from typing import Any
-
-
-def _truthy(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes", "on", "y")
-    return bool(value)
-
-
-def deploy_switch_names(components: list[str]) -> list[str]:
-    """The with_<name> switch of each component."""
-    return ["with_" + c.replace("-", "_") for c in components]
-
-
-def deploy_pick_enabled(components: list[str], switch_values: list[Any]) -> list[str]:
-    """Components whose switch (same order) is on."""
-    return [c for c, v in zip(components, switch_values) if _truthy(v)]
 
 
 def _secret_rendered(secret: dict, enabled: list[str], service: str = "") -> bool:
-    if service and not secret.get("mapping") and not deploy_secret_keys(secret, service, enabled):
+    if service and not secret.get("mapping") and not secret_keys(secret, service, enabled):
         return False  # none of its keys is this service's
     if secret["component"] != "secrets":
         return secret["component"] in enabled
@@ -34,7 +19,7 @@ def _secret_rendered(secret: dict, enabled: list[str], service: str = "") -> boo
 VALUES_FILE = "values.yml"
 
 
-def deploy_secret_keys(secret: dict, service: str, enabled: list[str]) -> list[dict]:
+def secret_keys(secret: dict, service: str, enabled: list[str]) -> list[dict]:
     """[{key, file, config, strip}] of a file-backed Secret in this service with these
     components enabled.
 
@@ -56,42 +41,37 @@ def deploy_secret_keys(secret: dict, service: str, enabled: list[str]) -> list[d
     return keys
 
 
-def deploy_config_keys(secrets: list[dict], service: str, enabled: list[str]) -> dict[str, list[str]]:
+def secret_config_keys(secrets: list[dict], service: str, enabled: list[str]) -> dict[str, list[str]]:
     """Secret name -> its keys rendered from the app configuration (config/): what --diff
     shows as text, with the values of values.yml masked."""
-    found = {s["name"]: [k["key"] for k in deploy_secret_keys(s, service, enabled) if k["config"]]
+    found = {s["name"]: [k["key"] for k in secret_keys(s, service, enabled) if k["config"]]
              for s in secrets if not s.get("mapping")}
     return {name: keys for name, keys in found.items() if keys}
 
 
-def deploy_config_names(secrets: list[dict], service: str, enabled: list[str], selected: list[str]) -> list[str]:
+def secret_config_names(secrets: list[dict], service: str, enabled: list[str], selected: list[str]) -> list[str]:
     """The app configurations (config/) the selected components render into a Secret or
     whose pods use them (for the checksum that rolls them out)."""
     names = [k["config"] for s in secrets if _secret_rendered(s, enabled, service)
              and (s["component"] in selected or any(c in selected for c in s.get("used_by", {})))
-             for k in deploy_secret_keys(s, service, enabled) if k["config"]]
+             for k in secret_keys(s, service, enabled) if k["config"]]
     return list(dict.fromkeys(names))
 
 
-def deploy_secret_files(secret: dict, service: str, enabled: list[str]) -> list[str]:
+def secret_files(secret: dict, service: str, enabled: list[str]) -> list[str]:
     """The files in secrets_dir a Secret is made of."""
     if secret.get("mapping"):
         return [secret["mapping"]]
-    return list(dict.fromkeys(k["file"] for k in deploy_secret_keys(secret, service, enabled)))
+    return list(dict.fromkeys(k["file"] for k in secret_keys(secret, service, enabled)))
 
 
-def deploy_rendered_secrets(secrets: list[dict], component: str, enabled: list[str], service: str = "") -> list[dict]:
+def secret_rendered(secrets: list[dict], component: str, enabled: list[str], service: str = "") -> list[dict]:
     """The Secrets a component renders, given the enabled components (and the service: a
     Secret none of whose keys is the service's is not rendered)."""
     return [s for s in secrets if s["component"] == component and _secret_rendered(s, enabled, service)]
 
 
-def deploy_used_secrets(secrets: list[dict], component: str) -> list[dict]:
-    """The Secrets a component's pods use."""
-    return [s for s in secrets if component in s.get("used_by", {})]
-
-
-def deploy_pod_secrets(secrets: list[dict], component: str, service: str, enabled: list[str]) -> list[dict]:
+def secret_used(secrets: list[dict], component: str, service: str, enabled: list[str]) -> list[dict]:
     """What a component's pods take from each Secret they use.
 
     [{name, mount, sub_path, items, all_keys, files, configs}]: `items` are the keys the pods
@@ -101,7 +81,9 @@ def deploy_pod_secrets(secrets: list[dict], component: str, service: str, enable
     checksum.
     """
     result = []
-    for s in deploy_used_secrets(secrets, component):
+    for s in secrets:
+        if component not in s.get("used_by", {}):
+            continue
         if s.get("while_enabled") and s["component"] not in enabled:
             continue  # a sidecar's Secret: used only while the sidecar's component is on
         wanted = s["used_by"][component]
@@ -109,7 +91,7 @@ def deploy_pod_secrets(secrets: list[dict], component: str, service: str, enable
             result.append({"name": s["name"], "mount": None, "items": [], "all_keys": True,
                            "files": [s["mapping"]], "configs": []})
             continue
-        keys = deploy_secret_keys(s, service, enabled)
+        keys = secret_keys(s, service, enabled)
         used = keys if wanted == "all" else [k for k in keys if k["key"] in wanted]
         if not used:
             continue
@@ -125,14 +107,13 @@ def deploy_pod_secrets(secrets: list[dict], component: str, service: str, enable
     return result
 
 
-def deploy_needed_secret_files(secrets: list[dict], selected: list[str], enabled: list[str],
-                               service: str) -> list[dict]:
+def secret_needed_files(secrets: list[dict], selected: list[str], enabled: list[str], service: str) -> list[dict]:
     """[{file, components}] for every secret file the selected components read."""
     needed: dict[str, list[str]] = {}
     for component in selected:
-        files = [f for s in deploy_rendered_secrets(secrets, component, enabled, service)
-                 for f in deploy_secret_files(s, service, enabled)]
-        files += [f for s in deploy_pod_secrets(secrets, component, service, enabled)
+        files = [f for s in secret_rendered(secrets, component, enabled, service)
+                 for f in secret_files(s, service, enabled)]
+        files += [f for s in secret_used(secrets, component, service, enabled)
                   for f in s["files"] + ([VALUES_FILE] if s["configs"] else [])]
         for f in files:
             users = needed.setdefault(f, [])
@@ -141,8 +122,8 @@ def deploy_needed_secret_files(secrets: list[dict], selected: list[str], enabled
     return [{"file": f, "components": c} for f, c in needed.items()]
 
 
-def deploy_missing_files(needed: list[dict], directory: str) -> list[dict]:
-    """The entries of deploy_needed_secret_files whose file is not in directory.
+def secret_missing_files(needed: list[dict], directory: str) -> list[dict]:
+    """The entries of secret_needed_files whose file is not in directory.
 
     The secret files are read on the controller (lookup), so they are looked for there.
     """
@@ -152,15 +133,12 @@ def deploy_missing_files(needed: list[dict], directory: str) -> list[dict]:
 class FilterModule:
     def filters(self) -> dict:
         return {
-            "switch_names": deploy_switch_names,
-            "pick_enabled": deploy_pick_enabled,
-            "rendered_secrets": deploy_rendered_secrets,
-            "used_secrets": deploy_used_secrets,
-            "secret_keys": deploy_secret_keys,
-            "config_names": deploy_config_names,
-            "config_keys": deploy_config_keys,
-            "secret_files": deploy_secret_files,
-            "pod_secrets": deploy_pod_secrets,
-            "needed_secret_files": deploy_needed_secret_files,
-            "missing_files": deploy_missing_files,
+            "secret_rendered": secret_rendered,
+            "secret_keys": secret_keys,
+            "secret_files": secret_files,
+            "secret_config_names": secret_config_names,
+            "secret_config_keys": secret_config_keys,
+            "secret_used": secret_used,
+            "secret_needed_files": secret_needed_files,
+            "secret_missing_files": secret_missing_files,
         }

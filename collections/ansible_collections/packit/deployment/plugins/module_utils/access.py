@@ -82,12 +82,18 @@ def review_access(dyn, objects: list[dict], verbs: list[str], hint: str) -> dict
     # About a hundred reviews for a full deploy: asked in parallel, answered in order.
     with ThreadPoolExecutor(max_workers=8) as pool:
         answers = list(pool.map(allowed, checks))
+    return verdict(where, user, missing_api, list(zip(checks, answers)))
+
+
+def verdict(where: str, user: str, missing_api: list[str], answers: list[tuple[tuple[str, str, str, str], bool]]) -> dict:
+    """The outcome of review_access from what the server answered: {user, checked}, or the
+    one line naming the API types the cluster at `where` does not serve, else every check
+    ((group, resource, verb, namespace), allowed) that `user` is not allowed."""
     denied = [f"{verb} {name}.{group}".rstrip(".") + (f" in namespace {ns}" if ns else " (cluster-wide)")
-              for (group, name, verb, ns), ok in zip(checks, answers) if not ok]
-    checked = len(checks)
+              for (group, name, verb, ns), ok in answers if not ok]
     if missing_api:
         raise K8sError(f"the cluster at {where} does not serve: {', '.join(missing_api)}")
     if denied:
         raise K8sError(f"{user} is not allowed to {'; '.join(denied)}: grant these permissions (e.g. the admin role "
                        "in the namespace) or use another api_key", user=user)
-    return {"user": user, "checked": checked}
+    return {"user": user, "checked": len(answers)}

@@ -44,18 +44,13 @@ def label_of(what: dict) -> str:
 
 def find_foreign(dyn, objects: list[dict], managed_by: str) -> list[dict]:
     """The plan: foreign objects with the action the takeover takes for each."""
-    rendered: dict[tuple, dict] = {}
-    for obj in objects:
-        if obj.get("kind") in IGNORED_KINDS:
-            continue
-        rendered[(obj.get("apiVersion"), obj.get("kind"), _meta(obj).get("namespace") or "", _meta(obj).get("name"))] = obj
-    claims = {(ns, name) for (_, kind, ns, name) in rendered if kind == "PersistentVolumeClaim"}
-    namespaces = sorted({ns for (_, _, ns, _) in rendered if ns})
+    rendered = rendered_keys(objects)
+    namespaces = sorted({ns for (_api, _kind, ns, _name) in rendered if ns})
 
     # Every list the plan needs, asked in parallel once discovery has resolved the kinds (its
     # cache is not shared safely between threads).
-    wanted = list(dict.fromkeys((api_version, kind, namespace) for api_version, kind, namespace, _ in rendered))
-    for api_version, kind, _ in wanted:
+    wanted = list(dict.fromkeys((api_version, kind, namespace) for api_version, kind, namespace, _name in rendered))
+    for api_version, kind, _namespace in wanted:
         dyn.resources.get(api_version=api_version, kind=kind)
     mounting = []
     for namespace in namespaces:
@@ -72,10 +67,31 @@ def find_foreign(dyn, objects: list[dict], managed_by: str) -> list[dict]:
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         found = list(pool.map(items, wanted + mounting))
+    return foreign_plan(rendered, dict(zip(wanted, found)), dict(zip(mounting, found[len(wanted):])), managed_by)
+
+
+def rendered_keys(objects: list[dict]) -> dict[tuple, dict]:
+    """(apiVersion, kind, namespace, name) -> the rendered object, Namespaces left out."""
+    rendered: dict[tuple, dict] = {}
+    for obj in objects:
+        if obj.get("kind") in IGNORED_KINDS:
+            continue
+        rendered[(obj.get("apiVersion"), obj.get("kind"), _meta(obj).get("namespace") or "", _meta(obj).get("name"))] = obj
+    return rendered
+
+
+def foreign_plan(rendered: dict[tuple, dict], listed: dict[tuple, list[dict]], mounting: dict[tuple, list[dict]],
+                 managed_by: str) -> list[dict]:
+    """The plan of find_foreign, from what it read: `listed` are the live objects of each
+    (apiVersion, kind, namespace) of the rendered ones, `mounting` those of each kind of
+    workload that may mount a claim. A live object with a rendered name that is not labelled
+    managed-by `managed_by` is kept (a kind that holds data) or deleted; a workload of another
+    name that mounts a rendered claim is deleted."""
     live: dict[tuple, dict] = {}
-    for (api_version, kind, namespace), listed in zip(wanted, found):
-        for item in listed:
+    for (api_version, kind, namespace), items in listed.items():
+        for item in items:
             live[(api_version, kind, namespace, _meta(item).get("name"))] = item
+    claims = {(ns, name) for (_api, kind, ns, name) in rendered if kind == "PersistentVolumeClaim"}
 
     foreign = []
     for key, obj in rendered.items():
@@ -89,8 +105,8 @@ def find_foreign(dyn, objects: list[dict], managed_by: str) -> list[dict]:
                         else "this repository makes it: deleted, then created as rendered",
                         "labels": _meta(obj).get("labels") or {}})
     named = {(f["kind"], f["namespace"], f["name"]) for f in foreign}
-    for (api_version, kind, namespace), listed in zip(mounting, found[len(wanted):]):
-        for item in listed:
+    for (api_version, kind, namespace), items in mounting.items():
+        for item in items:
             meta = _meta(item)
             if (meta.get("labels") or {}).get(MANAGED_BY) == managed_by or (kind, namespace, meta["name"]) in named:
                 continue

@@ -18,20 +18,30 @@ except ImportError:  # reported by run() through missing_required_lib
 def wait_rolled_out(dyn, workloads: list[dict], timeout: int, sleep: float = 2) -> dict:
     """Poll the workloads (dicts with apiVersion, kind, name, namespace) until each is rolled
     out, against one deadline; {ready, not_ready, waited}, or K8sError naming those not ready."""
+    def read(w: dict) -> dict | None:
+        resource = dyn.resources.get(api_version=w["apiVersion"], kind=w["kind"])
+        try:
+            return resource.get(name=w["name"], namespace=w.get("namespace") or None).to_dict()
+        except ApiException as exc:
+            if status_of(exc) != 404:
+                raise
+            return None
+
+    return poll_rolled_out(read, workloads, timeout, sleep)
+
+
+def poll_rolled_out(read, workloads: list[dict], timeout: float, sleep: float = 2) -> dict:
+    """wait_rolled_out with read(workload) giving the live object (None while it does not exist):
+    each workload is read until it is rolled out, all against one deadline; a failed read is
+    one line."""
     started = time.monotonic()
     pending = {f"{w['kind']}/{w['name']}": w for w in workloads}
     ready: list[str] = []
     try:
         while True:
             for label, w in list(pending.items()):
-                resource = dyn.resources.get(api_version=w["apiVersion"], kind=w["kind"])
-                try:
-                    obj = resource.get(name=w["name"], namespace=w.get("namespace") or None).to_dict()
-                except ApiException as exc:
-                    if status_of(exc) != 404:
-                        raise
-                    continue
-                if rolled_out(obj):
+                obj = read(w)
+                if obj is not None and rolled_out(obj):
                     ready.append(label)
                     del pending[label]
             if not pending or time.monotonic() - started >= timeout:

@@ -7,6 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: access_review
 short_description: Check API reachability and the permissions a run needs
+author: Packit team (@packit)
 description:
   - Asks the API server who the token belongs to (SelfSubjectReview) and, for every
     API type and namespace in C(objects), whether it may perform each of C(verbs)

@@ -7,6 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: apply
 short_description: Apply a deploy's rendered objects in one run, as kubectl apply does
+author: Packit team (@packit)
 description:
   - With C(preflight), first checks what M(packit.deployment.preflight) checks, on the same
     client - the API server, the permissions for every object, objects another deployment
@@ -49,12 +50,6 @@ options:
     description: Label selector of the instance's live objects (app.kubernetes.io/instance=...).
     type: str
     required: true
-  preflight:
-    description:
-      - The checks before the first write, with the options of M(packit.deployment.preflight)
-        (C(verbs), C(settings_hint), C(managed_by), C(command_hint), C(postgres), C(adopting));
-        its findings are returned in C(preflight). Without it, nothing is checked first.
-    type: dict
   parallel:
     description: Requests at a time within a phase.
     type: int
@@ -66,7 +61,11 @@ options:
         that are not. Not in check mode.
     type: dict
     suboptions:
-      workloads: {description: The workloads (dicts with apiVersion, kind, name, namespace)., type: list, elements: dict, default: []}
+      workloads:
+        description: The workloads (dicts with apiVersion, kind, name, namespace).
+        type: list
+        elements: dict
+        default: []
       timeout: {description: Seconds for all of them together., type: int, default: 600}
   config_keys:
     description:
@@ -94,8 +93,11 @@ options:
     type: dict
     suboptions:
       service: {description: The service (packit or stream)., type: str, required: true}
-      deployment: {description: The deployment (dev, stg or prod)., type: str, required: true}
-extends_documentation_fragment: [kubernetes.core.k8s_auth_options]
+      deployment:
+        description: The deployment (dev, stg or prod).
+        type: str
+        required: true
+extends_documentation_fragment: [kubernetes.core.k8s_auth_options, packit.deployment.checks.preflight]
 notes:
   - One module run and one client for all objects of a deploy, where C(kubernetes.core.k8s) with
     a list applies one object after another, and its live reads need a C(k8s_info) run per kind;
@@ -188,7 +190,8 @@ ARGUMENT_SPEC = {
         "service": {"type": "str", "required": True},
         "deployment": {"type": "str", "required": True},
     }},
-    "config_keys": {"type": "dict", "default": {}},
+    # Secret names to key names, no values.
+    "config_keys": {"type": "dict", "default": {}, "no_log": False},
     "hold": {"type": "list", "elements": "dict", "default": []},
     # Not no_log: Ansible would mask every one of them (short ones too) in all output. The task
     # runs under no_log, and what is shown of a Secret has them masked (masked_diff).

@@ -5,6 +5,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: check_certs
 short_description: Check the TLS pairs of a secrets directory for expiry and key mismatch
+author: Packit team (@packit)
 description:
   - For every TLS pair in C(path) (fullchain.pem + privkey.pem, and centos.cert with certificate
     and key in one file) checks that the certificates are valid for C(days) more days and that
@@ -27,6 +28,10 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-lines: {description: What was checked, for people., type: list, elements: str, returned: success}
+lines:
+  description: What was checked, for people.
+  type: list
+  elements: str
+  returned: success
 problems: {description: Every problem found (the first is the failure's message)., type: list, elements: str, returned: always}
 """

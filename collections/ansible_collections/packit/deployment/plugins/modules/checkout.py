@@ -1,10 +1,11 @@
-#!/usr/bin/python
-"""Check that a checkout has the newest commit of its remote's default branch."""
+"""Documentation of the checkout action (plugins/action/checkout.py); it runs on the controller."""
+
 from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: checkout
 short_description: Warn or fail when a git checkout lacks the newest commit of its remote's default branch
+author: Packit team (@packit)
 description:
   - Finds the checkout's remote (the remote of the current branch's upstream, else C(origin)) and
     asks it for the commit of its default branch with C(git ls-remote <remote> HEAD); nothing is
@@ -19,8 +20,7 @@ description:
     nothing. A remote that does not answer within O(timeout) seconds, or answers with an error,
     gives a warning that names it, never a failure. User names and passwords in remote URLs
     are left out of every message.
-  - Only reads. An action of the same name runs the check on the controller, where the
-    checkout is (no module process).
+  - Only reads. An action that runs on the controller, where the checkout is.
 options:
   path: {description: A directory of the checkout (its top or any directory in it)., type: path, required: true}
   on_behind:
@@ -45,13 +45,16 @@ RETURN = r"""
 state:
   description: >-
     C(up to date), C(behind), C(no remote), C(not a checkout), or C(unchecked) (the remote could
-    not be asked; see O(reason)).
+    not be asked; see RV(reason)).
   type: str
   returned: success
 directory: {description: The directory checked., type: str, returned: success}
 remote: {description: The remote asked (a name such as origin); empty without one., type: str, returned: success}
 url: {description: The remote's URL without user name and password., type: str, returned: success}
-branch: {description: The remote's default branch (e.g. main), when the remote names it., type: str, returned: success}
+branch:
+  description: The remote's default branch (for example C(main)), when the remote names it.
+  type: str
+  returned: success
 commit: {description: The newest commit of the remote's default branch., type: str, returned: success}
 head: {description: The checkout's HEAD commit., type: str, returned: success}
 behind:
@@ -61,25 +64,3 @@ behind:
 fix: {description: The command that brings the checkout up to date (when behind)., type: str, returned: success}
 reason: {description: Why the checkout could not be checked (state unchecked)., type: str, returned: success}
 """
-
-from pathlib import Path
-
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.packit.deployment.plugins.module_utils.checkout import ARGUMENT_SPEC, BEHIND, message, status
-
-
-def main() -> None:
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    found = status(Path(module.params["path"]), module.params["timeout"])
-    refused = found.state == BEHIND and module.params["on_behind"] == "fail"
-    line = message(found, module.params["setting"], refused=refused)
-    if refused:
-        module.fail_json(msg=line, **found.as_dict())
-    if line:
-        module.warn(line)
-    module.exit_json(changed=False, **found.as_dict())
-
-
-if __name__ == "__main__":
-    main()

@@ -7,6 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: delete
 short_description: Delete the objects of some components in one run, keeping kinds that hold data
+author: Packit team (@packit)
 description:
   - Checks first, before anything is deleted - that the token may get and delete every object
     (as M(packit.deployment.access_review)), and that none of the names belongs to an object

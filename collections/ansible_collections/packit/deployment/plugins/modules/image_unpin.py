@@ -5,6 +5,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: image_unpin
 short_description: Undo the pin that packit.deployment.workload_rollback put on a workload's stream tags
+author: Packit team (@packit)
 description:
   - For each image trigger of the workload, restores the stream tag's recorded C(from) and
     importPolicy (tag annotations packit.dev/pinned-*) and removes the record.
@@ -12,7 +13,11 @@ description:
   - A workload that is not pinned reports no change.
 options:
   namespace: {description: Namespace., type: str, required: true}
-  workload: {description: Name of the Deployment, StatefulSet or DeploymentConfig., type: str, required: true, aliases: [component]}
+  workload:
+    description: Name of the Deployment, StatefulSet or DeploymentConfig.
+    type: str
+    required: true
+    aliases: [component]
 extends_documentation_fragment: [kubernetes.core.k8s_auth_options]
 notes:
   - A module of its own because the pin is this collection's (workload_rollback records the

@@ -6,6 +6,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: import_config
 short_description: Move a rendered app configuration to values.yml and compare it with config/
+author: Packit team (@packit)
 description:
   - Reads the app configuration files of C(source) that upstream packit/deployment renders
     (C(packit-service.yaml), C(fedora.toml), C(centpkg-sig.conf), C(ssh_config)), takes their
@@ -20,7 +21,11 @@ options:
   source: {description: The directory with the rendered files., type: path, required: true}
   values_file: {description: The values file to write; it must not exist., type: path, required: true}
   names: {description: The configuration files to read (those of C(source) that exist)., type: list, elements: str, required: true}
-  dirs: {description: Where the templates are looked for, the first directory that has one., type: list, elements: path, required: true}
+  dirs:
+    description: Where the templates are looked for, the first directory that has one.
+    type: list
+    elements: path
+    required: true
   deployment: {description: The deployment (dev takes the developer's accounts too)., type: str, required: true}
 notes:
   - In check mode nothing is written; the comparison is made all the same.

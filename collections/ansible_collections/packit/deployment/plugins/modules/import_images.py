@@ -5,6 +5,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: import_images
 short_description: Create one ImageStreamImport per ImageStream of a service deployment
+author: Packit team (@packit)
 description:
   - Lists the ImageStreams labelled app.kubernetes.io/part-of=I(service) and
     app.kubernetes.io/instance=I(service)-I(deployment), and for each one (or each of I(images))
@@ -17,7 +18,10 @@ description:
 options:
   namespace: {description: Namespace of the streams (the deployment's project)., type: str, required: true}
   service: {description: packit or stream., type: str, required: true}
-  deployment: {description: dev, stg or prod; also the tag imported., type: str, required: true}
+  deployment:
+    description: dev, stg or prod; also the tag imported.
+    type: str
+    required: true
   images: {description: Only these streams (default all of the deployment's)., type: list, elements: str, default: []}
 extends_documentation_fragment: [kubernetes.core.k8s_auth_options]
 notes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: postgres
 short_description: Dump or restore the deployment's PostgreSQL database in a Job; stop and start its clients
+author: Packit team (@packit)
 description:
   - C(inspect) reports the claims and image of the PostgreSQL workload, and whether the dump claim is there.
   - C(dump) runs the dump script (the day2 role's files/postgres-db.sh) in a Job from the PostgreSQL
@@ -26,11 +27,19 @@ options:
           default: []}
   tag: {description: The ImageStream tag import-image imports into (the deployment's name)., type: str}
   workload: {description: The PostgreSQL workload (and Service) name., type: str, default: postgres}
-  secret: {description: The Secret with database-name, database-user and database-password., type: str,
-           default: postgres-secret}
-  image: {description: PostgreSQL image the Job runs (dump, restore)., type: str}
-  script: {description: Text of the dump script (dump, restore)., type: str}
-  file: {description: Name of the dump file on the dump claim (dump, restore)., type: str}
+  secret:
+    description: The name of the Secret with database-name, database-user and database-password.
+    type: str
+    default: postgres-secret
+  image:
+    description: PostgreSQL image the Job runs (dump, restore).
+    type: str
+  script:
+    description: Text of the dump script (dump, restore).
+    type: str
+  file:
+    description: Name of the dump file on the dump claim (dump, restore).
+    type: str
   claim: {description: The dump claim., type: str, default: postgres-dump}
   claim_size: {description: Size of the dump claim when it is created., type: str, default: 10Gi}
   claim_storage_class: {description: Storage class of the dump claim when it is created (empty - the cluster's default).,
@@ -75,8 +84,14 @@ writers:
   type: list
   elements: dict
   returned: steps stop-writers and start-writers
-job: {description: (dump, restore) Name of the Job., type: str, returned: steps dump and restore}
-message: {description: (dump, restore) What the Job's script reported., type: str, returned: steps dump and restore}
+job:
+  description: (dump, restore) Name of the Job.
+  type: str
+  returned: steps dump and restore
+message:
+  description: (dump, restore) What the Job's script reported.
+  type: str
+  returned: steps dump and restore
 imported: {description: (import-image) The image reference the tag resolves to now., type: str, returned: step import-image}
 """
 
@@ -313,7 +328,9 @@ def main() -> None:
         step={"type": "str", "required": True,
               "choices": ["inspect", "dump", "restore", "stop-writers", "start-writers", "import-image"]},
         names={"type": "list", "elements": "str", "default": []}, tag={"type": "str"},
-        workload={"type": "str", "default": "postgres"}, secret={"type": "str", "default": "postgres-secret"},
+        workload={"type": "str", "default": "postgres"},
+        # the name of a Secret, not a secret
+        secret={"type": "str", "default": "postgres-secret", "no_log": False},
         image={"type": "str"}, script={"type": "str"}, file={"type": "str"},
         claim={"type": "str", "default": "postgres-dump"}, claim_size={"type": "str", "default": "10Gi"},
         claim_storage_class={"type": "str", "default": ""}, claim_pending={"type": "bool", "default": False},

@@ -7,6 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: preflight
 short_description: Check the API server, the permissions and the project before a deploy writes
+author: Packit team (@packit)
 description:
   - Asks who the token belongs to and whether it may use each of C(verbs) on every API type and
     namespace of C(objects) (as M(packit.deployment.access_review)); fails with one line naming
@@ -31,23 +32,11 @@ options:
     description: The project.
     type: str
     required: true
-  postgres:
-    description: The PostgreSQL workload whose claims to read, and the claim and version this deploy gives it; none to skip.
-    type: dict
-    suboptions:
-      api_version: {description: Its API version., type: str, required: true}
-      kind: {description: Its kind (Deployment or DeploymentConfig)., type: str, required: true}
-      name: {description: Its name., type: str, default: postgres}
-      claim: {description: The claim this deploy mounts (named after the major version)., type: str}
-      version: {description: The PostgreSQL major version this deploy runs., type: str}
-  adopting:
-    description: A takeover (make adopt) follows, so the foreign objects are not among C(refusals).
-    type: bool
-    default: false
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
   - packit.deployment.checks.access
   - packit.deployment.checks.foreign
+  - packit.deployment.checks.postgres
 notes:
   - One module run where the deploy made four (access review, two reads, the takeover check),
     each paying a Python start, the client's imports and the module's packaging.
@@ -66,7 +55,10 @@ EXAMPLES = r"""
 
 RETURN = r"""
 user: {description: The identity the token authenticates as., type: str, returned: success}
-checked: {description: Number of (verb, resource, namespace) checks made., type: int, returned: success}
+checked:
+  description: Number of (verb, resource, namespace) checks made.
+  type: int
+  returned: success
 foreign:
   description: One entry per foreign object (kind, name, namespace, action keep or delete, why).
   type: list
@@ -84,7 +76,11 @@ postgres_claims:
   returned: success
 version_refusal: {description: The line refusing a PostgreSQL version no claim has data of; empty if none., type: str, returned: success}
 data_refusal: {description: The line refusing a claim the running PostgreSQL does not use; empty if none., type: str, returned: success}
-refusals: {description: Every refusal line, in the order the checks speak., type: list, elements: str, returned: success}
+refusals:
+  description: Every refusal line, in the order the checks speak.
+  type: list
+  elements: str
+  returned: success
 """
 
 from ansible_collections.packit.deployment.plugins.module_utils.access import connect_as

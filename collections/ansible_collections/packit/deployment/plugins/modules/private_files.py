@@ -5,6 +5,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: private_files
 short_description: Create missing secret files and keep a directory's secret files private
+author: Packit team (@packit)
 description:
   - Gives C(path) the mode C(dir_mode), creating it when missing.
   - Writes each file of C(files), and each file of C(templates) (C(<template_dir>/<file>.j2)
@@ -15,7 +16,10 @@ description:
   - An action that runs on the controller, where the secrets directory is; supports check mode.
 options:
   path: {description: The directory of the files., type: path, required: true}
-  files: {description: File name to content, written where the file is missing., type: dict, default: {}}
+  files:
+    description: File name to content, written where the file is missing.
+    type: dict
+    default: {}
   templates: {description: Files rendered from C(<template_dir>/<file>.j2) where the file is missing., type: list, elements: str, default: []}
   template_dir: {description: The directory of the templates; required with C(templates)., type: path}
   private: {description: Files that must exist and get C(mode)., type: list, elements: str, default: []}
@@ -39,7 +43,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-created: {description: Files written (or that would be, in check mode)., type: list, elements: str, returned: success}
+created:
+  description: Files written (or that would be, in check mode).
+  type: list
+  elements: str
+  returned: success
 restricted:
   description: Files (C(.) for the directory) whose mode was changed, or that would be, in check mode.
   type: list

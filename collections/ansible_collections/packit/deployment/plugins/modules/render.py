@@ -5,6 +5,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: render
 short_description: Render the templates of some components into Kubernetes objects
+author: Packit team (@packit)
 description:
   - Renders C(<template_dir>/<component>.yml.j2) of each component, in the order given, with
     Ansible's templar over the task's variables plus C(component), and parses each result as a
@@ -33,7 +34,11 @@ options:
     type: dict
     suboptions:
       names: {description: The configurations (a template <name>.j2 each)., type: list, elements: str, default: []}
-      dirs: {description: Where a template is looked for, the first directory that has it., type: list, elements: path, required: true}
+      dirs:
+        description: Where a template is looked for, the first directory that has it.
+        type: list
+        elements: path
+        required: true
       values_file: {description: The YAML file of values the templates take as C(values)., type: path, required: true}
       display: {description: How messages name the values file (default its path)., type: str, default: ""}
   secret_files:

@@ -6,6 +6,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: rollout_wait
 short_description: Wait for Deployments, StatefulSets and DeploymentConfigs to be rolled out
+author: Packit team (@packit)
 description:
   - Polls every workload in C(workloads) until each has observed its latest generation and
     runs that template on all its replicas, all ready; one shared deadline for all of them.

@@ -7,6 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: takeover
 short_description: Plan and carry out the switch from objects another deployment made
+author: Packit team (@packit)
 description:
   - An object is this repository's when it carries the label
     C(app.kubernetes.io/managed-by=<managed_by>). I(mode=check) fails with one line naming the
@@ -24,7 +25,7 @@ description:
   - I(mode=switch) swaps the held objects component by component (stateless first, then the
     StatefulSets, then the data) and returns the seconds each public host and each Service
     taken over had no ready backend (C(gaps)) and a timed line per step (C(steps)).
-  - Every mode reads the cluster again: a run interrupted at any step is finished by the next.
+  - Every mode reads the cluster again, so a run interrupted at any step is finished by the next.
 options:
   objects:
     description: The rendered objects (Secret values redacted); identity, labels, claims, hosts are read.

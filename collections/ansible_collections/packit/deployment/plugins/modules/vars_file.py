@@ -1,11 +1,11 @@
-#!/usr/bin/python
-"""Check a deployment's vars file before it is loaded: valid YAML, a mapping, no key twice, known names only;
-and that it has every variable of its template."""
+"""Documentation of the vars_file action (plugins/action/vars_file.py); it runs on the controller."""
+
 from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: vars_file
 short_description: Refuse a vars file with a YAML error, a duplicate key or a variable no role knows
+author: Packit team (@packit)
 description:
   - Parses the file and fails with the file, line and column of a YAML error, or when the file
     is not a mapping of variable names to values.
@@ -21,8 +21,7 @@ description:
     warning, or with O(on_missing=fail) a failure. Names only, never a value. Nothing is
     compared when the file is the template itself.
   - Only reads; Ansible's own tags (C(!vault), C(!unsafe)) are accepted as they are.
-  - An action of the same name runs the check on the controller, where the vars file is (no
-    module process).
+  - An action that runs on the controller, where the vars file is.
 options:
   path: {description: The vars file., type: path, required: true}
   display: {description: How to name the file in messages (e.g. vars/packit/dev.yml)., type: str}
@@ -70,24 +69,3 @@ missing:
   elements: str
   returned: success
 """
-
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.packit.deployment.plugins.module_utils.varsfile import (  # noqa: F401 - check: the tests' entry
-    ARGUMENT_SPEC, HAS_YAML, check, run)
-
-
-def main() -> None:
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    if not HAS_YAML:
-        module.fail_json(msg="PyYAML is missing")
-    result, error, warning = run(module.params)
-    if error:
-        module.fail_json(msg=error)
-    if warning:
-        module.warn(warning)
-    module.exit_json(**result)
-
-
-if __name__ == "__main__":
-    main()

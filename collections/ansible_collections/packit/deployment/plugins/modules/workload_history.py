@@ -5,6 +5,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: workload_history
 short_description: Revisions of a Deployment, StatefulSet or DeploymentConfig
+author: Packit team (@packit)
 description:
   - Deployment revisions come from its ReplicaSets (annotation deployment.kubernetes.io/revision),
     StatefulSet revisions from its ControllerRevisions, DeploymentConfig revisions from its
@@ -12,7 +13,11 @@ description:
   - Only reads; never changed.
 options:
   namespace: {description: Namespace., type: str, required: true}
-  workload: {description: Name of the Deployment, StatefulSet or DeploymentConfig., type: str, required: true, aliases: [component]}
+  workload:
+    description: Name of the Deployment, StatefulSet or DeploymentConfig.
+    type: str
+    required: true
+    aliases: [component]
 extends_documentation_fragment: [kubernetes.core.k8s_auth_options]
 notes:
   - A module of its own because one list spans three kinds (ReplicaSets, ControllerRevisions,

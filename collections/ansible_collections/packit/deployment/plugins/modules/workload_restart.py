@@ -5,6 +5,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: workload_restart
 short_description: Rolling restart of Deployments, StatefulSets and DeploymentConfigs
+author: Packit team (@packit)
 description:
   - Sets the pod template annotation kubectl.kubernetes.io/restartedAt to the current time on each
     workload named in I(workloads) and each matching I(selector), which makes its controller

@@ -5,6 +5,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: workload_rollback
 short_description: Roll back a Deployment, StatefulSet or DeploymentConfig
+author: Packit team (@packit)
 description:
   - Deployment or StatefulSet with image triggers (the image.openshift.io/triggers annotation) - pins
     the stream tags of its triggers to the images of the earlier ReplicaSet or ControllerRevision
@@ -24,7 +25,11 @@ description:
   - Rolling back to the template already in place reports no change.
 options:
   namespace: {description: Namespace., type: str, required: true}
-  workload: {description: Name of the Deployment, StatefulSet or DeploymentConfig., type: str, required: true, aliases: [component]}
+  workload:
+    description: Name of the Deployment, StatefulSet or DeploymentConfig.
+    type: str
+    required: true
+    aliases: [component]
   revision: {description: Revision to go back to; 0 means the one before the current., type: int, default: 0}
 extends_documentation_fragment: [kubernetes.core.k8s_auth_options]
 notes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: workload_status
 short_description: Ready state, images and last rollout of a deployment's workloads
+author: Packit team (@packit)
 description:
   - Lists the Deployments, StatefulSets and DeploymentConfigs labelled
     app.kubernetes.io/instance=I(service)-I(deployment) and reports for each its ready/desired
@@ -15,7 +16,10 @@ description:
 options:
   namespace: {description: Namespace., type: str, required: true}
   service: {description: packit or stream., type: str, required: true}
-  deployment: {description: dev, stg or prod., type: str, required: true}
+  deployment:
+    description: dev, stg or prod.
+    type: str
+    required: true
 extends_documentation_fragment: [kubernetes.core.k8s_auth_options]
 notes:
   - Healthy means rolled out as the deploy's wait (M(packit.deployment.apply),
@@ -42,7 +46,11 @@ rows:
   type: list
   elements: dict
   returned: success
-lines: {description: The table for people, header first., type: list, elements: str, returned: success}
+lines:
+  description: The table for people, header first.
+  type: list
+  elements: str
+  returned: success
 not_ready: {description: Names of the workloads that are not rolled out., type: list, elements: str, returned: success}
 healthy: {description: True when there are workloads and all are rolled out., type: bool, returned: success}
 """

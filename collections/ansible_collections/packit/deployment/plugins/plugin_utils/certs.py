@@ -8,9 +8,14 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
+try:
+    from cryptography import x509
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import serialization
+
+    HAS_CRYPTOGRAPHY = True
+except ImportError:  # ansible-core requires it; the action says so should it be missing
+    HAS_CRYPTOGRAPHY = False
 
 # (certificate, key): the service's TLS pair, and the CentOS MQTT client whose consumer reads
 # certificate and key from one PEM file.

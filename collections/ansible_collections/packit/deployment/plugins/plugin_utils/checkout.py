@@ -1,5 +1,5 @@
-"""Whether a checkout lacks the newest commit of its remote's default branch (modules/checkout.py;
-the action of that name runs it on the controller, where the checkout is).
+"""Whether a checkout lacks the newest commit of its remote's default branch (the checkout
+action, on the controller, where the checkout is; documented in plugins/modules/checkout.py).
 
 Only git reads: the remote's default branch is asked for with `git ls-remote` (nothing is
 fetched), and the checkout is behind when that commit is not HEAD or one of its ancestors."""

@@ -1,5 +1,6 @@
-"""Writing rendered manifests into a directory (modules/write_manifests.py; the action of that
-name runs it on the controller, where make render's OUT is)."""
+"""Writing rendered manifests into a directory and keeping secret files private (the actions
+write_manifests and private_files, on the controller, where make render's OUT and the secrets
+directory are)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""The check of a deployment's vars file (modules/vars_file.py; the action of that name runs it
-on the controller, where the file is)."""
+"""The check of a deployment's vars file (the vars_file action, on the controller, where the file
+is; documented in plugins/modules/vars_file.py)."""
 
 from __future__ import annotations
 
@@ -150,7 +150,7 @@ def template_message(display: str, template_display: str, missing: list[str], se
 
 
 def run(params: dict) -> tuple[dict, str, str]:
-    """(result, error, warning) of the module's parameters: the check of the file, then with a
+    """(result, error, warning) of the action's arguments: the check of the file, then with a
     template the comparison with it (on_missing: fail, the variables it lacks are the error;
     warn, the warning)."""
     path = Path(params["path"])

@@ -1,9 +1,8 @@
-"""What keeps a second apply from fighting OpenShift's image machinery
-(packit.deployment's module_utils/live.py, which the apply module uses), the registry mirror (pods.py), and the
-claims a deploy never patches (live.py).
+"""What keeps a second apply from fighting OpenShift's image machinery (module_utils/live.py, which the
+apply module uses), and the claims a deploy never patches.
 
 Pure functions, tested offline; the cluster tests prove the effect on the real controllers
-(test_deploy_cluster.py: zero changes on a second run, DeploymentConfig mode included).
+(tests/cluster/test_deploy_cluster.py: zero changes on a second run, DeploymentConfig mode included).
 """
 
 from __future__ import annotations
@@ -15,11 +14,13 @@ import pytest
 
 from tests.support.moduletools import load
 
-images = load("module_utils", "live")
-pods = load("filter", "pods")
+live_utils = load("module_utils", "live")
+
 
 TRIGGER = json.dumps([{"from": {"kind": "ImageStreamTag", "name": "api:dev"},
                        "fieldPath": 'spec.template.spec.containers[?(@.name=="api")].image'}])
+
+
 CRON_TRIGGER = json.dumps([{"from": {"kind": "ImageStreamTag", "name": "jobs:dev"},
                             "fieldPath": 'spec.jobTemplate.spec.template.spec.containers[?(@.name=="run")].image'}])
 
@@ -49,7 +50,7 @@ def dc(image: str, automatic: bool = True) -> dict:
 
 
 def test_live_triggered_images_replace_the_rendered_ones():
-    live = images.triggered_images([deployment("reg/api@sha256:1"), cronjob("reg/jobs@sha256:2"),
+    live = live_utils.triggered_images([deployment("reg/api@sha256:1"), cronjob("reg/jobs@sha256:2"),
                                            dc("reg/web@sha256:3"), deployment("reg/other:1", trigger=None)])
     assert live == {
         "Deployment/ns/api": {"spec.template.spec|api": "reg/api@sha256:1"},
@@ -59,7 +60,7 @@ def test_live_triggered_images_replace_the_rendered_ones():
     rendered = [deployment("reg/api:stg"), cronjob("reg/jobs:latest"), dc("reg/web:stg"),
                 {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "api"}}]
     before = copy.deepcopy(rendered)
-    kept = images.keep_triggered_images(rendered, live, "ns")
+    kept = live_utils.keep_triggered_images(rendered, live, "ns")
     assert rendered == before, "the input is not modified"
     assert kept[0]["spec"]["template"]["spec"]["containers"] == [{"name": "api", "image": "reg/api@sha256:1"},
                                                                  {"name": "sidecar", "image": "nginx:1"}]
@@ -69,15 +70,15 @@ def test_live_triggered_images_replace_the_rendered_ones():
 
 
 def test_new_workloads_and_untriggered_containers_keep_the_rendered_image():
-    live = images.triggered_images([deployment("reg/api@sha256:1")])
+    live = live_utils.triggered_images([deployment("reg/api@sha256:1")])
     other_namespace = deployment("reg/api:stg")
     other_namespace["metadata"]["namespace"] = "elsewhere"
     untriggered = deployment("reg/api:stg", trigger=None)
-    assert images.keep_triggered_images([other_namespace, untriggered], live, "ns") == [other_namespace, untriggered]
+    assert live_utils.keep_triggered_images([other_namespace, untriggered], live, "ns") == [other_namespace, untriggered]
     # a blank image (the trigger has not resolved yet) is not kept
-    assert images.triggered_images([deployment(" ")]) == {}
+    assert live_utils.triggered_images([deployment(" ")]) == {}
     # a malformed annotation is ignored, not an error
-    assert images.triggered_images([deployment("x", trigger="not json")]) == {}
+    assert live_utils.triggered_images([deployment("x", trigger="not json")]) == {}
 
 
 def stream(scheduled: bool = True, labels: dict | None = None) -> dict:
@@ -111,31 +112,31 @@ def as_live(obj: dict, **server_fields) -> dict:
                                   lambda: dc("reg/web@sha256:3", automatic=False)])
 def test_unchanged_openshift_objects_are_left_out(make):
     obj = make()
-    assert images.drop_unchanged([obj], [as_live(obj, extra={"defaulted": 1})], "ns") == []
+    assert live_utils.drop_unchanged([obj], [as_live(obj, extra={"defaulted": 1})], "ns") == []
 
 
 def test_changed_or_new_openshift_objects_are_applied():
     obj = stream()
     live = as_live(obj)
     changed = stream(scheduled=False)
-    assert images.drop_unchanged([changed], [live], "ns") == [changed]
+    assert live_utils.drop_unchanged([changed], [live], "ns") == [changed]
     relabelled = stream(labels={"app": "api", "new": "label"})
-    assert images.drop_unchanged([relabelled], [live], "ns") == [relabelled]
-    assert images.drop_unchanged([obj], [], "ns") == [obj], "not live yet"
+    assert live_utils.drop_unchanged([relabelled], [live], "ns") == [relabelled]
+    assert live_utils.drop_unchanged([obj], [], "ns") == [obj], "not live yet"
     drifted = as_live(obj)
     drifted["spec"]["tags"][0]["from"]["name"] = "reg/api:pinned"  # changed by hand on the cluster
-    assert images.drop_unchanged([obj], [drifted], "ns") == [obj]
+    assert live_utils.drop_unchanged([obj], [drifted], "ns") == [obj]
     no_record = as_live(obj)
     del no_record["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"]
-    assert images.drop_unchanged([obj], [no_record], "ns") == [obj]
+    assert live_utils.drop_unchanged([obj], [no_record], "ns") == [obj]
     # a key removed from the render is applied (the live object still has it)
     before = dc("reg/web@sha256:3")
     before["spec"]["template"]["spec"]["containers"][0]["resources"] = {"limits": {"cpu": "1"}}
     after = dc("reg/web@sha256:3")
-    assert images.drop_unchanged([after], [as_live(before)], "ns") == [after]
+    assert live_utils.drop_unchanged([after], [as_live(before)], "ns") == [after]
     # other kinds are always applied
     service = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "api"}, "spec": {}}
-    assert images.drop_unchanged([service], [as_live(service)], "ns") == [service]
+    assert live_utils.drop_unchanged([service], [as_live(service)], "ns") == [service]
 
 
 def test_a_triggered_image_change_alone_is_not_a_change():
@@ -143,18 +144,7 @@ def test_a_triggered_image_change_alone_is_not_a_change():
     live = as_live(applied)
     live["spec"]["template"]["spec"]["containers"][0]["image"] = "reg/web@sha256:4"  # the trigger moved on
     rendered = dc("reg/web@sha256:4")  # what keep_triggered_images makes of the render
-    assert images.drop_unchanged([rendered], [live], "ns") == []
-
-
-def test_mirror_images():
-    refs = {"api": "quay.io/packit/api:stg", "db": "docker.io/library/postgres:15"}
-    assert pods.deploy_mirror_images(refs, "") == refs
-    assert pods.deploy_mirror_images(refs, "127.0.0.1:5000/") == {
-        "api": "127.0.0.1:5000/quay.io/packit/api:stg", "db": "127.0.0.1:5000/docker.io/library/postgres:15"}
-    assert pods.deploy_mirror_images(refs, "mirror.example.com/packit")["api"] == \
-        "mirror.example.com/packit/quay.io/packit/api:stg"
-    with pytest.raises(ValueError, match="image_registry_mirror must be host"):
-        pods.deploy_mirror_images(refs, "https://mirror.example.com")
+    assert live_utils.drop_unchanged([rendered], [live], "ns") == []
 
 
 def test_a_workload_whose_trigger_resolved_after_creation_is_left_out():
@@ -163,23 +153,20 @@ def test_a_workload_whose_trigger_resolved_after_creation_is_left_out():
     applied = deployment("reg/api:stg")
     live = as_live(applied)
     live["spec"]["template"]["spec"]["containers"][0]["image"] = "reg/api@sha256:1"
-    rendered = images.keep_triggered_images([deployment("reg/api:stg")],
-                                                   images.triggered_images([live]), "ns")
-    assert images.drop_unchanged(rendered, [live], "ns") == []
+    rendered = live_utils.keep_triggered_images([deployment("reg/api:stg")],
+                                                   live_utils.triggered_images([live]), "ns")
+    assert live_utils.drop_unchanged(rendered, [live], "ns") == []
     resized = deployment("reg/api:stg")
     resized["spec"]["replicas"] = 3
-    assert images.drop_unchanged([resized], [live], "ns") == [resized]
+    assert live_utils.drop_unchanged([resized], [live], "ns") == [resized]
 
 
 def test_quantities_and_numbers_in_canonical_form_are_covered():
     """The API returns `500m` for `0.5`, `1` for `1000m`, and numbers where the render has strings."""
-    assert images._covered({"cpu": "0.5", "memory": "1024Mi", "port": "8080"}, {"cpu": "500m", "memory": "1Gi", "port": 8080})
-    assert images._covered({"cpu": 1}, {"cpu": "1000m"})
-    assert not images._covered({"cpu": "1"}, {"cpu": "2"})
-    assert not images._covered({"on": True}, {"on": "True"})
-
-
-manifests = load("filter", "manifests")
+    assert live_utils._covered({"cpu": "0.5", "memory": "1024Mi", "port": "8080"}, {"cpu": "500m", "memory": "1Gi", "port": 8080})
+    assert live_utils._covered({"cpu": 1}, {"cpu": "1000m"})
+    assert not live_utils._covered({"cpu": "1"}, {"cpu": "2"})
+    assert not live_utils._covered({"on": True}, {"on": "True"})
 
 
 def claim(name: str, size: str, namespace: str = "p") -> dict:
@@ -191,7 +178,7 @@ def test_existing_claims_are_never_applied_again():
     rendered = [claim("postgres-15", "10Gi"), claim("redis-pvc", "1Gi"), claim("postgres-15", "10Gi", "other"),
                 {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "postgres-15", "namespace": "p"}}]
     live = [claim("postgres-15", "2Gi")]
-    kept = images.drop_live_claims(rendered, live)
+    kept = live_utils.drop_live_claims(rendered, live)
     assert [(o["kind"], o["metadata"]["namespace"], o["metadata"]["name"]) for o in kept] == [
         ("PersistentVolumeClaim", "p", "redis-pvc"), ("PersistentVolumeClaim", "other", "postgres-15"),
         ("Service", "p", "postgres-15")]
@@ -200,39 +187,6 @@ def test_existing_claims_are_never_applied_again():
 def test_claim_size_drift_is_reported_per_claim():
     rendered = [claim("postgres-15", "10Gi"), claim("redis-pvc", "1Gi"), claim("new", "1Gi")]
     live = [claim("postgres-15", "2Gi"), claim("redis-pvc", "1Gi")]
-    assert images.claim_drift(rendered, live) == [
+    assert live_utils.claim_drift(rendered, live) == [
         "claim postgres-15 in p keeps 2Gi (the vars ask for 10Gi): deploy never changes an existing claim; "
         "resize it yourself where the storage class allows"]
-
-
-def test_takeover_line():
-    entry = {"action": "delete", "kind": "Deployment", "name": "postgres-15", "namespace": "p",
-             "why": "mounts claim postgres-15: deleted before the new workload mounts it"}
-    assert manifests.deploy_takeover_line(entry) == (
-        "delete Deployment/postgres-15 in p: mounts claim postgres-15: deleted before the new workload mounts it")
-
-
-def test_a_running_image_matches_its_stream_tag_by_digest():
-    """The trigger writes the internal registry's pull spec (reference policy Local) while the
-    stream's history names the source registry's: the same digest is the same image."""
-    tags = load("module_utils", "images")
-    internal = "image-registry.openshift-image-registry.svc:5000/packit-dev/api@sha256:1"
-    assert tags.same_image(internal, "quay.io/packit/api@sha256:1")
-    assert not tags.same_image(internal, "quay.io/packit/api@sha256:2")
-    assert tags.same_image("quay.io/packit/api:stg", "quay.io/packit/api:stg")  # before any import
-    assert not tags.same_image("quay.io/packit/api:stg", "quay.io/packit/api@sha256:1")
-
-
-def test_a_pin_names_the_source_registry_of_the_running_digest():
-    tags = load("module_utils", "images")
-    stream = {"status": {"tags": [
-        {"tag": "other", "items": [{"image": "sha256:3", "dockerImageReference": "quay.io/packit/api@sha256:3"}]},
-        {"tag": "dev", "items": [{"image": "sha256:2", "dockerImageReference": "quay.io/packit/api@sha256:2"},
-                                 {"image": "sha256:1", "dockerImageReference": "quay.io/packit/api@sha256:1"}]},
-    ]}}
-    internal = "image-registry.openshift-image-registry.svc:5000/packit-dev/api@sha256:"
-    assert tags.source_reference(stream, "dev", internal + "1") == "quay.io/packit/api@sha256:1"
-    assert tags.source_reference(stream, "dev", internal + "3") == "quay.io/packit/api@sha256:3"
-    # no longer recorded (or never imported): the reference as given
-    assert tags.source_reference(stream, "dev", internal + "9") == internal + "9"
-    assert tags.source_reference({}, "dev", "quay.io/packit/api@sha256:1") == "quay.io/packit/api@sha256:1"
