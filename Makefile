@@ -142,10 +142,11 @@ components: setup ## Table of components: tag, template, switch
 	@$(PYTHON) -m scripts.components --table
 
 .PHONY: lint
-lint: setup ## yamllint, ansible-lint (production profile) and ruff (pyflakes' checks, ruff.toml)
+lint: setup ## yamllint, ansible-lint (production profile), ruff (pyflakes' checks, ruff.toml) and make sanity (ansible-test)
 	$(VENV)/bin/yamllint --strict .
 	$(VENV)/bin/ansible-lint --profile production
 	$(VENV)/bin/ruff check .
+	$(MAKE) --no-print-directory sanity
 
 .PHONY: test
 test: setup system-deps ## Run the whole test suite (builds and starts the local control plane on demand)

@@ -51,14 +51,16 @@ def config_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def playbook(local_cluster, config_dir) -> Callable[..., subprocess.CompletedProcess[str]]:
     def run(name: str, *args: str, **extra: Any) -> subprocess.CompletedProcess[str]:
+        """playbooks/day2.yml with the job `name` (the make target's name: import-images, check, ...)."""
         extra_vars = {
+            "day2_action": name.replace("-", "_"),
             "service": SERVICE,
             "deployment": DEPLOYMENT,
             "config_vars_dir": str(config_dir),
             "config_extra_vars_files": [str(local_cluster.connection_vars)],
             **extra,
         }
-        cmd = [str(Path(sys.executable).with_name("ansible-playbook")), str(REPO / "playbooks" / f"{name}.yml"),
+        cmd = [str(Path(sys.executable).with_name("ansible-playbook")), str(REPO / "playbooks" / "day2.yml"),
                "-e", json.dumps(extra_vars), *args]
         return subprocess.run(cmd, capture_output=True, text=True, env=ansible_env(), cwd=REPO)
 

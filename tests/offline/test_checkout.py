@@ -15,7 +15,7 @@ import pytest
 from tests.support.deploytools import failure_line, refused, run_playbook
 from tests.support.moduletools import load
 
-checkout = load("module_utils", "checkout")
+checkout = load("plugin_utils", "checkout")
 
 GIT_ENV = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
            "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",

@@ -17,7 +17,8 @@ COLLECTIONS = str(REPO / "collections")
 
 
 def load(kind: str, name: str) -> ModuleType:
-    """plugins/<kind>/<name>.py of packit.deployment (kind: modules, module_utils or filter)."""
+    """plugins/<kind>/<name>.py of packit.deployment (kind: modules, module_utils, plugin_utils, filter,
+    action, doc_fragments)."""
     _collection_loader()
     return importlib.import_module(f"ansible_collections.packit.deployment.plugins.{kind}.{name}")
 

@@ -117,4 +117,3 @@ class ActionModule(ControllerAction):
             result["secrets"] = secrets
             result["masked"] = masked
         return result
-

@@ -73,8 +73,12 @@ options:
     default: false
 """
 
-    PREFLIGHT = _nested(
-        "preflight",
-        "The checks before the first write, with the options of M(packit.deployment.preflight); its findings are "
-        "returned in C(preflight). Without it, nothing is checked first.",
-        ACCESS, FOREIGN, POSTGRES)
+
+# apply's `preflight`: the options of the three fragments above as its suboptions, made from
+# them rather than written twice; outside the class body, where ansible-test's yamllint
+# sanity test takes every assignment for a literal YAML string.
+ModuleDocFragment.PREFLIGHT = _nested(
+    "preflight",
+    "The checks before the first write, with the options of M(packit.deployment.preflight); its findings are "
+    "returned in C(preflight). Without it, nothing is checked first.",
+    ModuleDocFragment.ACCESS, ModuleDocFragment.FOREIGN, ModuleDocFragment.POSTGRES)

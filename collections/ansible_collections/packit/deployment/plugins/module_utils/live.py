@@ -83,7 +83,7 @@ def triggered_images(live: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
 
 
 def keep_triggered_images(objects: list[dict[str, Any]], live: dict[str, dict[str, str]],
-                                 namespace: str = "") -> list[dict[str, Any]]:
+                          namespace: str = "") -> list[dict[str, Any]]:
     """The objects, with each container that a trigger manages set to the image it has live."""
     kept = []
     for obj in objects or []:
@@ -147,7 +147,7 @@ def _without_triggered_images(obj: dict[str, Any]) -> dict[str, Any]:
 
 
 def drop_unchanged(objects: list[dict[str, Any]], live: list[dict[str, Any]],
-                          namespace: str = "") -> list[dict[str, Any]]:
+                   namespace: str = "") -> list[dict[str, Any]]:
     """The objects without the ImageStreams and workloads that need no apply: what was applied
     last time is what is rendered now (images a trigger manages aside), and the live object
     still has all of it."""

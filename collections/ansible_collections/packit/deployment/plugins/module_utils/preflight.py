@@ -76,7 +76,7 @@ def read(dyn, options: dict[str, Any], objects: list[dict], namespace: str) -> d
             claims = pool.submit(list_objects, dyn, "v1", "PersistentVolumeClaim", namespace)
             running = pool.submit(get, dyn, postgres["api_version"], postgres["kind"], namespace,
                                   postgres.get("name") or "postgres")
-        _, foreign = read_foreign({}, objects, options["managed_by"], dyn=dyn)
+        _dyn, foreign = read_foreign({}, objects, options["managed_by"], dyn=dyn)
         if postgres:
             result["claims"] = [c["metadata"]["name"] for c in claims.result()]
             result["postgres_claims"] = sorted(pod_claims(running.result() or {}))

@@ -37,7 +37,7 @@ def status_table(client, namespace: str, service: str, deployment: str) -> dict:
                               reads))
     streams = {s["metadata"]["name"]: s for s in found[0]}
     workloads = [obj for objects in found[1:len(kinds)] for obj in objects]
-    listed = {kind: items for (_, kind), items in zip(ROLLOUT_KINDS, found[len(kinds):])}
+    listed = {kind: items for (_api, kind), items in zip(ROLLOUT_KINDS, found[len(kinds):])}
     rollouts = [last_rollout(obj, listed) for obj in workloads]
     rows = []
     for obj, rollout in zip(workloads, rollouts):
@@ -46,7 +46,7 @@ def status_table(client, namespace: str, service: str, deployment: str) -> dict:
         running = container_images(obj["spec"]["template"])
         images = []
         for t in image_triggers(obj):
-            _, tag_image = stream_tag(streams.get(t["stream"], {}), t["tag"]) if t["stream"] in streams else (None, "")
+            _tag, tag_image = stream_tag(streams.get(t["stream"], {}), t["tag"]) if t["stream"] in streams else (None, "")
             images.append({"container": t["container"], "running": running.get(t["container"], ""),
                            "stream_tag": f"{t['stream']}:{t['tag']}", "stream_image": tag_image,
                            "current": same_image(running.get(t["container"], ""), tag_image)})

@@ -137,7 +137,7 @@ def read_live(dyn, namespaces: list[str]) -> dict[tuple, dict]:
     with ThreadPoolExecutor(max_workers=8) as pool:
         found = list(pool.map(items, reads))
     live = {}
-    for (api_version, kind, _), listed in zip(reads, found):
+    for (api_version, kind, _namespace), listed in zip(reads, found):
         for item in listed:
             item.setdefault("apiVersion", api_version)
             item.setdefault("kind", kind)
@@ -152,7 +152,9 @@ def _component(obj: dict) -> str:
 def make_plan(rendered: list[dict], live: dict[tuple, dict], managed_by: str) -> dict[str, Any]:
     """{entries, held, groups}: a line per object (see the module docstring), the rendered
     objects the first apply leaves for their component's swap, and the swap groups in order."""
-    ours = lambda obj: _labels(obj).get(MANAGED_BY) == managed_by  # noqa: E731
+    def ours(obj: dict) -> bool:
+        return _labels(obj).get(MANAGED_BY) == managed_by
+
     rendered = [o for o in rendered if o.get("kind") not in ("Namespace",)]
     by_key = {_key(o): o for o in rendered}
     claims = {(ns, name) for kind, ns, name in by_key if kind == "PersistentVolumeClaim"}
@@ -419,7 +421,10 @@ def swap(dyn, group: dict, plan_entries: list[dict], rendered: dict[tuple, dict]
     """One component's swap (see the module docstring); `down` gets, per workload stopped before
     its successor could start, the seconds until the successor was ready."""
     started = time.monotonic()
-    stamp = lambda text: log.append(f"{time.monotonic() - started:6.2f}s {group['component']}: {text}")  # noqa: E731
+
+    def stamp(text: str) -> None:
+        log.append(f"{time.monotonic() - started:6.2f}s {group['component']}: {text}")
+
     held = [rendered[k] for k in group["held"] if k in rendered]
     deleting = [live[k] for k in group["delete"] if k in live]
     services = [o for o in held if o["kind"] == "Service"]
@@ -488,8 +493,9 @@ def swap(dyn, group: dict, plan_entries: list[dict], rendered: dict[tuple, dict]
         for holder in holders:
             delete(dyn, _key(holder), holder["apiVersion"], "Background", timeout)
         put(dyn, route)
-        stamp(f"Route {_meta(route)['name']} serves {host}" + (f" (Route {', '.join(_meta(h)['name'] for h in holders)} deleted just before)"
-                                                             if holders else " (taken over in place)"))
+        how = (f" (Route {', '.join(_meta(h)['name'] for h in holders)} deleted just before)" if holders
+               else " (taken over in place)")
+        stamp(f"Route {_meta(route)['name']} serves {host}{how}")
     for obj in orphaned:
         _delete_orphaned_pods(dyn, obj, timeout)
         stamp(f"the old pods of {obj['kind']} {_meta(obj)['name']} deleted")
@@ -536,4 +542,3 @@ def rendered_index(objects: list[dict]) -> dict[tuple, dict]:
 def public_hosts(objects: list[dict]) -> list[str]:
     return sorted({(o.get("spec") or {}).get("host") for o in objects if o.get("kind") == "Route"
                    and (o.get("spec") or {}).get("host")})
-

@@ -80,7 +80,7 @@ def image_triggers(obj: dict[str, Any]) -> list[dict[str, str]]:
             params = trigger.get("imageChangeParams") or {}
             if trigger.get("type") != "ImageChange" or not params.get("from", {}).get("name"):
                 continue
-            stream, _, tag = params["from"]["name"].partition(":")
+            stream, _colon, tag = params["from"]["name"].partition(":")
             for container in params.get("containerNames") or []:
                 found.append(
                     {"stream": stream, "tag": tag or "latest", "container": container,
@@ -98,7 +98,7 @@ def image_triggers(obj: dict[str, Any]) -> list[dict[str, str]]:
         source = trigger.get("from") or {}
         if source.get("kind") != "ImageStreamTag":
             continue
-        stream, _, tag = source.get("name", "").partition(":")
+        stream, _colon, tag = source.get("name", "").partition(":")
         field = trigger.get("fieldPath", "")
         container = field.split('==\\"', 1)[-1].split('\\"', 1)[0] if '==\\"' in field else ""
         if not container and '=="' in field:

@@ -198,6 +198,7 @@ ARGUMENT_SPEC = {
     "masked": {"type": "list", "elements": "str", "default": [], "no_log": False},
 }
 
+
 def label(obj: dict[str, Any]) -> str:
     return f"{obj.get('kind')}/{(obj.get('metadata') or {}).get('name')}"
 
@@ -321,8 +322,8 @@ def action(module, _client) -> dict[str, Any]:
         [("v1", "PersistentVolumeClaim", ns) for ns in claim_namespaces]
     with ThreadPoolExecutor(max_workers=max(1, p["parallel"])) as pool:
         found = list(pool.map(lambda read: list_objects(client, *read, selector), reads))
-        live = [o for (_, kind, _), items in zip(reads, found) if kind != "PersistentVolumeClaim" for o in items]
-        claims = [o for (_, kind, _), items in zip(reads, found) if kind == "PersistentVolumeClaim" for o in items]
+        live = [o for (_api, kind, _ns), items in zip(reads, found) if kind != "PersistentVolumeClaim" for o in items]
+        claims = [o for (_api, kind, _ns), items in zip(reads, found) if kind == "PersistentVolumeClaim" for o in items]
         to_apply = drop_unchanged(
             drop_live_claims(keep_triggered_images(objects, triggered_images(live), namespace), claims),
             live, namespace)
@@ -339,8 +340,8 @@ def action(module, _client) -> dict[str, Any]:
                 client, obj, module.check_mode, module._diff,
                 (p["config_keys"].get(obj["metadata"]["name"], []) if obj["kind"] == "Secret" else [], p["masked"])),
                 group))
-            changed.update(id(obj) for obj, (did, _) in zip(group, results) if did)
-            diffs.update((id(obj), difference) for obj, (_, difference) in zip(group, results) if difference)
+            changed.update(id(obj) for obj, (did, _difference) in zip(group, results) if did)
+            diffs.update((id(obj), difference) for obj, (_did, difference) in zip(group, results) if difference)
             asked = [tenant_namespace(obj) for obj in group if obj["kind"] == "TenantNamespace"]
             if not module.check_mode and any(name in pending for name in asked):
                 wait_namespaces(client, [name for name in asked if name in pending], timeout)

@@ -29,9 +29,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 lines:
-  description: What was checked, for people.
+  description: What was checked, for people (also when the check fails).
   type: list
   elements: str
-  returned: success
+  returned: always
 problems: {description: Every problem found (the first is the failure's message)., type: list, elements: str, returned: always}
 """

@@ -118,7 +118,7 @@ def delete(module, _client) -> dict[str, Any]:
     dyn = connect_as(p, p["settings_hint"])
     groups = deletion_order(p["objects"], p["keep_kinds"])
     checked = review_access(dyn, [r for group in groups for r in group], ["get", "delete"], p["settings_hint"])
-    _, foreign = read_foreign({}, p["objects"], p["managed_by"], dyn=dyn)
+    _dyn, foreign = read_foreign({}, p["objects"], p["managed_by"], dyn=dyn)
     refuse_foreign(foreign, p["command_hint"])
     for group in groups:  # discovery before the threads: its cache is not shared safely between them
         for ref in group:

@@ -85,7 +85,7 @@ def import_images(module, client) -> dict:
             changed = True
             imports.append(entry)
             continue
-        _, before = stream_tag(streams[name], p["deployment"])
+        _tag, before = stream_tag(streams[name], p["deployment"])
         imported = imported_reference(post_import(client, body), name, image["from"]["name"])
         entry["imported"] = imported
         entry["result"] = "imported" if imported != before else "unchanged"

@@ -179,7 +179,7 @@ def stop_writers(module, client, p: dict[str, Any]) -> tuple[bool, list[dict[str
                 break
             if time.monotonic() > deadline:
                 raise K8sError(f"{entry['kind']} {entry['name']} still has {running} pods {p['timeout']}s after "
-                                "it was scaled to 0; nothing was dumped or restored")
+                               "it was scaled to 0; nothing was dumped or restored")
             time.sleep(1)
     return changed, stopped
 
@@ -190,8 +190,8 @@ def import_image(module, client, p: dict[str, Any]) -> dict[str, Any]:
     stream = get(client, "image.openshift.io/v1", "ImageStream", p["namespace"], p["workload"])
     if stream is None:
         raise K8sError(f"there is no ImageStream {p['workload']} in {p['namespace']} to import {p['image']} into")
-    body, _ = build_import(stream, p["tag"], source=p["image"])
-    _, before = stream_tag(stream, p["tag"])
+    body, _spec = build_import(stream, p["tag"], source=p["image"])
+    _tag, before = stream_tag(stream, p["tag"])
     if module.check_mode:
         return {"changed": True, "imported": "", "before": before}
     imported = imported_reference(post_import(client, body), p["workload"], p["image"])
@@ -218,7 +218,7 @@ def dump_claim(module, client, p: dict[str, Any], create: bool) -> bool:
         return False  # the dump step of the same run would have created it
     if not create:
         raise K8sError(f"there is no dump claim {p['claim']} in {p['namespace']}: make db-dump creates it "
-                        "with the first dump; nothing was changed")
+                       "with the first dump; nothing was changed")
     if not module.check_mode:
         body = {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
                 "metadata": {"name": p["claim"], "namespace": p["namespace"],

@@ -105,7 +105,7 @@ def takeover(module, _client) -> dict:
     p = module.params
     objects = p["objects"]
     if p["mode"] == "check":
-        _, foreign = read_foreign(p, objects, p["managed_by"])
+        _dyn, foreign = read_foreign(p, objects, p["managed_by"])
         refuse_foreign(foreign, p["command_hint"])
         return {"changed": False, "foreign": []}
     namespaces = p["namespaces"] or sorted({(o.get("metadata") or {}).get("namespace") for o in objects
@@ -131,7 +131,7 @@ def takeover(module, _client) -> dict:
             return dict(result, changed=any(e["action"] == "keep" for e in entries))
         steps: list[str] = []
         stopped: dict[str, float] = {}
-        services = [n for (k, _, n) in plan["held"] if k == "Service"]
+        services = [n for (k, _ns, n) in plan["held"] if k == "Service"]
         with Monitor(dyn, p["namespaces"][0] if p["namespaces"] else namespaces[0],
                      public_hosts(objects), services) as monitor:
             for group in plan["groups"]:

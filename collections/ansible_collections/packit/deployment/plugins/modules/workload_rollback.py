@@ -155,7 +155,7 @@ def rollback_pinned(client, obj: dict, revision: int, check_mode: bool) -> dict:
         image = target["images"][t["container"]]
         if "@" not in image:
             raise K8sError(f"{what}: revision {target['revision']} ran {image}, not an image digest; "
-                            "nothing to pin the stream to")
+                           "nothing to pin the stream to")
         pins.append(pin_tag(client, obj["metadata"]["namespace"], t["stream"], t["tag"], image, check_mode))
         images[t["container"]] = image
     changed = any(p["changed"] for p in pins)

@@ -104,9 +104,9 @@ def status(directory: Path, timeout: float = 10.0) -> Checkout:
     try:
         named = remote in git(directory, "remote")[1].split()
         found.url = public(git(directory, "remote", "get-url", remote)[1] if named else remote)
-        _, answer = git(directory, "ls-remote", "--symref", remote, "HEAD", timeout=timeout)
+        _code, answer = git(directory, "ls-remote", "--symref", remote, "HEAD", timeout=timeout)
         for line in answer.splitlines():
-            target, _, ref = line.partition("\t")
+            target, _tab, ref = line.partition("\t")
             if ref != "HEAD":
                 continue
             if target.startswith("ref: refs/heads/"):
@@ -119,7 +119,7 @@ def status(directory: Path, timeout: float = 10.0) -> Checkout:
         found.head = git(directory, "rev-parse", "--verify", "-q", "HEAD", ok=(0, 1))[1]
         here = git(directory, "cat-file", "-e", f"{found.commit}^{{commit}}", ok=(0, 1, 128))[0] == 0
         if here and found.head:
-            code, _ = git(directory, "merge-base", "--is-ancestor", found.commit, "HEAD", ok=(0, 1))
+            code, _out = git(directory, "merge-base", "--is-ancestor", found.commit, "HEAD", ok=(0, 1))
             if code == 0:
                 found.state = UP_TO_DATE
                 return found

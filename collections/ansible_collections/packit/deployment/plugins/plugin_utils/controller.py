@@ -18,7 +18,7 @@ class ControllerAction(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        _, args = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC)
+        _validated, args = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC)
         result.update(self.act(args, task_vars or {}))
         return result
 

@@ -49,7 +49,7 @@ def _duplicate_key(node, within: tuple[str, ...] = (), seen: set[int] | None = N
     seen.add(id(node))
     if isinstance(node, yaml.MappingNode):
         lines: dict[tuple[str, str], int] = {}
-        for key, _ in node.value:
+        for key, _value in node.value:
             if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
                 if (key.tag, key.value) in lines:
                     return key.value, within, lines[(key.tag, key.value)], key.start_mark.line + 1
