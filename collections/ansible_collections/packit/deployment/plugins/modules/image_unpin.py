@@ -11,14 +11,7 @@ description:
     importPolicy (tag annotations packit.dev/pinned-*) and removes the record.
   - For a DeploymentConfig also turns the automatic flag of its ImageChange triggers back on.
   - A workload that is not pinned reports no change.
-options:
-  namespace: {description: Namespace., type: str, required: true}
-  workload:
-    description: Name of the Deployment, StatefulSet or DeploymentConfig.
-    type: str
-    required: true
-    aliases: [component]
-extends_documentation_fragment: [kubernetes.core.k8s_auth_options]
+extends_documentation_fragment: [kubernetes.core.k8s_auth_options, packit.deployment.workload]
 notes:
   - A module of its own because the pin is this collection's (workload_rollback records the
     followed reference in tag annotations); no kubernetes.core module knows that record.

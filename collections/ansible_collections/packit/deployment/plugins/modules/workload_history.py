@@ -11,14 +11,7 @@ description:
     StatefulSet revisions from its ControllerRevisions, DeploymentConfig revisions from its
     ReplicationControllers. Also reports, per image trigger, the stream tag and whether it is pinned.
   - Only reads; never changed.
-options:
-  namespace: {description: Namespace., type: str, required: true}
-  workload:
-    description: Name of the Deployment, StatefulSet or DeploymentConfig.
-    type: str
-    required: true
-    aliases: [component]
-extends_documentation_fragment: [kubernetes.core.k8s_auth_options]
+extends_documentation_fragment: [kubernetes.core.k8s_auth_options, packit.deployment.workload]
 notes:
   - A module of its own because one list spans three kinds (ReplicaSets, ControllerRevisions,
     ReplicationControllers) and the pin record of workload_rollback.

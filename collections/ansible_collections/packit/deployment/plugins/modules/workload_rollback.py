@@ -24,14 +24,8 @@ description:
     ReplicationController is recorded.
   - Rolling back to the template already in place reports no change.
 options:
-  namespace: {description: Namespace., type: str, required: true}
-  workload:
-    description: Name of the Deployment, StatefulSet or DeploymentConfig.
-    type: str
-    required: true
-    aliases: [component]
   revision: {description: Revision to go back to; 0 means the one before the current., type: int, default: 0}
-extends_documentation_fragment: [kubernetes.core.k8s_auth_options]
+extends_documentation_fragment: [kubernetes.core.k8s_auth_options, packit.deployment.workload]
 notes:
   - kubernetes.core.k8s_rollback rolls back a Deployment's template only; with image triggers the
     trigger controller would put the stream's image back within a second, so this module pins the
