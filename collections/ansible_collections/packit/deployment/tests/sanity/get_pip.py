@@ -12,6 +12,7 @@ are pip's install arguments (pip==<version>, pip's own options) and --no-setupto
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -30,10 +31,10 @@ def main() -> int:
         sys.stderr.write(f"get-pip: no wheel for {', '.join(wheels) or 'pip'} in {HERE}: make sanity puts it there\n")
         return 1
     wheel = next(iter(wheels.values()))
-    sys.path.insert(0, wheel)  # pip runs from its wheel, as `python pip.whl/pip` does
-    from pip._internal.cli.main import main as pip  # pylint: disable=import-outside-toplevel
-
-    return pip(["install", "--upgrade", "--force-reinstall", *(wheels.get(arg, arg) for arg in args)])
+    # pip runs from its wheel (`python pip.whl/pip install ...`, as pip documents), in this Python.
+    command = [sys.executable, os.path.join(wheel, "pip"), "install", "--upgrade", "--force-reinstall",
+               *(wheels.get(arg, arg) for arg in args)]
+    return subprocess.call(command)
 
 
 if __name__ == "__main__":
