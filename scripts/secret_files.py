@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""The secret files of a service, from the one table of Secrets (config_secrets).
+"""The secret files of a service, from the one table of Secrets (model_secrets).
 
-roles/config/vars/main.yml says which file in secrets/<service>/<deployment>/ feeds which
+roles/model/vars/main.yml says which file in secrets/<service>/<deployment>/ feeds which
 key of which Secret; make zuul-secrets, make generate-local-secrets and the tests take the
 list of files from here instead of keeping their own.
 
@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
-TABLE = REPO / "roles" / "config" / "vars" / "main.yml"
+TABLE = REPO / "roles" / "model" / "vars" / "main.yml"
 # Components every deployment of a service runs; files only other components need are optional.
 CORE_COMPONENTS = ("secrets", "postgres", "packit-service", "packit-worker")
 # The secret values of the app configuration templates (config/ of the repository).
@@ -34,7 +34,7 @@ class SecretFile:
 
 
 def secret_table(table: Path = TABLE) -> list[dict]:
-    return yaml.safe_load(table.read_text())["config_secrets"]
+    return yaml.safe_load(table.read_text())["model_secrets"]
 
 
 def secret_files(service: str, table: Path = TABLE) -> list[SecretFile]:

@@ -199,7 +199,7 @@ def run(args: argparse.Namespace) -> Path:
     vars_file = args.root / "vars" / args.service / f"{args.deployment}.yml"
     secrets_dir = args.secrets_dir or args.root / "secrets" / args.service / args.deployment
     output = args.output or args.root / "zuul-secrets" / f"{args.service}-{args.deployment}.yaml"
-    # Every secret file of the service (roles/config/vars/main.yml): those only optional
+    # Every secret file of the service (roles/model/vars/main.yml): those only optional
     # components need are taken when present.
     names = args.files or [f.name for f in secret_files(args.service)
                            if not f.optional or (secrets_dir / f.name).is_file()]

@@ -26,7 +26,7 @@ def mirror_reference(registry: str, reference: str) -> str:
     return f"{registry}/{reference}"
 
 
-def dev_image_references(images_file: Path = REPO_ROOT / "roles" / "config" / "defaults" / "main" / "images.yml",
+def dev_image_references(images_file: Path = REPO_ROOT / "roles" / "model" / "defaults" / "main" / "images.yml",
                          services: Iterable[str] = ("packit", "stream")) -> list[str]:
     """Every image reference the dev deployments use (the role's `images` defaults rendered
     for each service), plus the DeploymentConfig deployer image and the PostgreSQL images of the

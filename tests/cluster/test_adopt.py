@@ -48,7 +48,7 @@ def empty_namespaces(admin, local_cluster) -> None:
     empty_project_namespaces(admin, local_cluster, (PROJECT, SANDBOX))
 
 
-# The hosts of the packit dev stack (roles/config/defaults/main/general.yml) that upstream's
+# The hosts of the packit dev stack (roles/model/defaults/main/general.yml) that upstream's
 # Routes hold in the project before the takeover.
 API_HOST, DASHBOARD_HOST, WORKERS_HOST = "dev.packit.dev", "dashboard.localhost", "workers.dev.packit.dev"
 UPSTREAM_NGINX = "quay.io/nginx/nginx-unprivileged:latest"

@@ -32,7 +32,7 @@ WORKLOAD_KINDS = ("Deployment", "StatefulSet")
 EMPTIED_AFTER = ("packit-dev", "packit-dev-sandbox", "stream-dev", "stream-dev-sandbox")
 
 @pytest.fixture(scope="module")
-def config_secrets(tmp_path_factory) -> Path:
+def model_secrets(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("deploy-secrets")
     write_secret_files(path)
     return path
@@ -133,10 +133,10 @@ def follow_streams(admin, obj: dict, have: dict) -> dict:
 
 
 @pytest.mark.parametrize("service", ["packit", "stream"])
-def test_full_deploy(local_cluster, admin, config_secrets, tmp_path, service):
-    result = make(local_cluster, "deploy", service, config_secrets)
+def test_full_deploy(local_cluster, admin, model_secrets, tmp_path, service):
+    result = make(local_cluster, "deploy", service, model_secrets)
     assert result.returncode == 0, result.stdout[-4000:]
-    objects = all_objects(rendered(local_cluster, service, config_secrets, tmp_path))
+    objects = all_objects(rendered(local_cluster, service, model_secrets, tmp_path))
     assert len(objects) > 15
     for obj in objects:
         have = live(admin, obj)
@@ -155,29 +155,29 @@ def test_full_deploy(local_cluster, admin, config_secrets, tmp_path, service):
 
 
 @pytest.mark.parametrize("service", ["packit", "stream"])
-def test_second_run_changes_nothing(local_cluster, admin, config_secrets, tmp_path, service):
-    objects = all_objects(rendered(local_cluster, service, config_secrets, tmp_path))
+def test_second_run_changes_nothing(local_cluster, admin, model_secrets, tmp_path, service):
+    objects = all_objects(rendered(local_cluster, service, model_secrets, tmp_path))
     before = snapshot(admin, objects)
-    result = make(local_cluster, "deploy", service, config_secrets)
+    result = make(local_cluster, "deploy", service, model_secrets)
     assert result.returncode == 0, result.stdout[-3000:]
     assert recap(result)["changed"] == 0
     assert snapshot(admin, objects) == before
     # --check sends server-side dry runs: nothing would change, nothing changed.
-    checked = make(local_cluster, "deploy", service, config_secrets, "--check")
+    checked = make(local_cluster, "deploy", service, model_secrets, "--check")
     assert checked.returncode == 0, checked.stdout[-3000:]
     assert recap(checked)["changed"] == 0
     assert snapshot(admin, objects) == before
 
 
-def test_check_diff_previews_changes_without_secret_values(local_cluster, admin, config_secrets, tmp_path):
+def test_check_diff_previews_changes_without_secret_values(local_cluster, admin, model_secrets, tmp_path):
     """--check --diff: the apply's server-side dry runs report what would change and show the
     differences of everything but Secrets; a new database password is named as a changed
     Secret, its value (plain or base64) is nowhere in the output, and nothing changes."""
-    objects = all_objects(rendered(local_cluster, "packit", config_secrets, tmp_path))
+    objects = all_objects(rendered(local_cluster, "packit", model_secrets, tmp_path))
     before = snapshot(admin, objects)
     secrets = tmp_path / "secrets"
     secrets.mkdir()
-    for f in config_secrets.iterdir():
+    for f in model_secrets.iterdir():
         (secrets / f.name).write_bytes(f.read_bytes())
     postgres = yaml.safe_load((secrets / "postgres.yml").read_text())
     postgres["database-password"] = "n3w-pg-passw0rd"
@@ -192,10 +192,10 @@ def test_check_diff_previews_changes_without_secret_values(local_cluster, admin,
     assert snapshot(admin, objects) == before
 
 
-def test_partial_deploy_touches_only_its_component(local_cluster, admin, config_secrets, tmp_path):
-    objects = all_objects(rendered(local_cluster, "packit", config_secrets, tmp_path))
+def test_partial_deploy_touches_only_its_component(local_cluster, admin, model_secrets, tmp_path):
+    objects = all_objects(rendered(local_cluster, "packit", model_secrets, tmp_path))
     before = snapshot(admin, objects)
-    result = make(local_cluster, "deploy", "packit", config_secrets, "-e redis_memory=300Mi", TAGS="redis")
+    result = make(local_cluster, "deploy", "packit", model_secrets, "-e redis_memory=300Mi", TAGS="redis")
     assert result.returncode == 0, result.stdout[-3000:]
     after = snapshot(admin, objects)
     changed = {r for r in before if before[r] != after[r]}
@@ -207,7 +207,7 @@ def test_partial_deploy_touches_only_its_component(local_cluster, admin, config_
     redis = live(admin, next(o for o in objects if o["kind"] == "Deployment" and o["metadata"]["name"] == "redis"))
     assert redis["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["memory"] == "300Mi"
     # Back to the vars file's value: the rest of the suite expects the plain deployment.
-    assert make(local_cluster, "deploy", "packit", config_secrets, TAGS="redis").returncode == 0
+    assert make(local_cluster, "deploy", "packit", model_secrets, TAGS="redis").returncode == 0
 
 
 FOLLOWER_KINDS = (*WORKLOAD_KINDS, "CronJob")
@@ -238,17 +238,17 @@ def settled_changes(admin, namespace: str, instance: str, before: dict[str, int]
     return {k for k in before if before[k] != now.get(k)}
 
 
-def test_new_image_source_rolls_out_exactly_its_users(local_cluster, admin, config_secrets, tmp_path):
+def test_new_image_source_rolls_out_exactly_its_users(local_cluster, admin, model_secrets, tmp_path):
     """Another registry reference in `images` changes the stream's spec; the stream imports it
     and the trigger controller rolls out the worker and beat (both follow packit-worker)."""
     canary = "quay.io/packit/packit-worker:canary"
     digest = local_cluster.push_image(canary)
-    assert make(local_cluster, "deploy", "packit", config_secrets).returncode == 0  # this session's secrets
+    assert make(local_cluster, "deploy", "packit", model_secrets).returncode == 0  # this session's secrets
     before = followers(admin, "packit-dev", "packit-dev")
-    images = yaml.safe_load((REPO / "roles/config/defaults/main/images.yml").read_text())["images"]
+    images = yaml.safe_load((REPO / "roles/model/defaults/main/images.yml").read_text())["images"]
     images["packit-worker"] = canary
     try:
-        result = make(local_cluster, "deploy", "packit", config_secrets, "-e '" + json.dumps({"images": images}) + "'")
+        result = make(local_cluster, "deploy", "packit", model_secrets, "-e '" + json.dumps({"images": images}) + "'")
         assert result.returncode == 0, result.stdout[-3000:]
         assert settled_changes(admin, "packit-dev", "packit-dev", before,
                                {"StatefulSet/packit-worker", "Deployment/packit-service-beat"}) \
@@ -265,7 +265,7 @@ def test_new_image_source_rolls_out_exactly_its_users(local_cluster, admin, conf
                               "metadata": {"name": "packit-worker", "namespace": "packit-dev"}})
         assert stream["spec"]["tags"][0]["from"]["name"] == local_cluster.mirror(canary)
     finally:  # the next tests follow the stream's usual source again, whatever failed here
-        assert make(local_cluster, "deploy", "packit", config_secrets).returncode == 0
+        assert make(local_cluster, "deploy", "packit", model_secrets).returncode == 0
 
 
 def test_scheduled_import_rolls_out_exactly_the_followers(local_cluster, admin):
@@ -278,7 +278,7 @@ def test_scheduled_import_rolls_out_exactly_the_followers(local_cluster, admin):
         == {"StatefulSet/packit-worker", "Deployment/packit-service-beat"}
 
 
-def test_import_images_rolls_out_exactly_the_followers(local_cluster, admin, config_secrets):
+def test_import_images_rolls_out_exactly_the_followers(local_cluster, admin, model_secrets):
     """Without scheduled import (prod's setting) a new digest stays in the registry until
     make import-images; then exactly the followers of the imported streams roll out,
     the import CronJob included."""
@@ -292,7 +292,7 @@ def test_import_images_rolls_out_exactly_the_followers(local_cluster, admin, con
                                   "from": {"kind": "DockerImage",
                                            "name": local_cluster.mirror("quay.io/packit/packit-service:stg")}}]}}
     try:
-        deployed = make(local_cluster, "deploy", "packit", config_secrets, settings)
+        deployed = make(local_cluster, "deploy", "packit", model_secrets, settings)
         assert deployed.returncode == 0, deployed.stdout[-3000:]
         before = followers(admin, "packit-dev", "packit-dev")
         assert "CronJob/import-images" in before
@@ -306,7 +306,7 @@ def test_import_images_rolls_out_exactly_the_followers(local_cluster, admin, con
             time.sleep(0.5)
         time.sleep(2)  # what a scheduled import would have set off has had time to show
         assert followers(admin, "packit-dev", "packit-dev") == before
-        result = make(local_cluster, "import-images", "packit", config_secrets, IMAGES="packit-service,packit-worker")
+        result = make(local_cluster, "import-images", "packit", model_secrets, IMAGES="packit-service,packit-worker")
         assert result.returncode == 0, result.stdout[-3000:]
         assert "packit-service:dev <- " in result.stdout and "(imported)" in result.stdout
         # The CronJob runs the worker image: it follows the worker's stream with the workers.
@@ -316,31 +316,31 @@ def test_import_images_rolls_out_exactly_the_followers(local_cluster, admin, con
     finally:
         with contextlib.suppress(NotFoundError):
             streams.delete(name="scheduled-control", namespace="packit-dev")
-        make(local_cluster, "cleanup", "packit", config_secrets, TAGS="import-images-cron")
-        assert make(local_cluster, "deploy", "packit", config_secrets).returncode == 0
+        make(local_cluster, "cleanup", "packit", model_secrets, TAGS="import-images-cron")
+        assert make(local_cluster, "deploy", "packit", model_secrets).returncode == 0
 
 
-def test_changed_certificate_restarts_exactly_its_users(local_cluster, admin, config_secrets, tmp_path):
+def test_changed_certificate_restarts_exactly_its_users(local_cluster, admin, model_secrets, tmp_path):
     """TAGS=secrets make deploy after a certificate renewal rolls out the service, the
     dashboard and the metrics nginx (they mount it) and nothing else; unchanged, nothing."""
-    objects = all_objects(rendered(local_cluster, "packit", config_secrets, tmp_path))
+    objects = all_objects(rendered(local_cluster, "packit", model_secrets, tmp_path))
     renewed = tmp_path / "renewed"
     write_secret_files(renewed)
     (renewed / "fullchain.pem").write_text(SECRET_FILES["fullchain.pem"] + "# renewed\n")
     before = generations(admin, objects)
-    same = make(local_cluster, "deploy", "packit", config_secrets, TAGS="secrets")
+    same = make(local_cluster, "deploy", "packit", model_secrets, TAGS="secrets")
     assert same.returncode == 0 and recap(same)["changed"] == 0
     assert generations(admin, objects) == before
     result = make(local_cluster, "deploy", "packit", renewed)
     assert result.returncode == 0, result.stdout[-3000:]
     after = generations(admin, objects)
     assert {n for n in before if before[n] != after[n]} == {"packit-service", "dashboard", "pushgateway-nginx"}
-    assert make(local_cluster, "deploy", "packit", config_secrets).returncode == 0
+    assert make(local_cluster, "deploy", "packit", model_secrets).returncode == 0
 
 
-def test_kubeconfig_instead_of_host_and_token(local_cluster, config_secrets):
+def test_kubeconfig_instead_of_host_and_token(local_cluster, model_secrets):
     """Cluster access by the user's kubeconfig (and context) works as well as host + api_key."""
-    result = make(local_cluster, "deploy", "packit", config_secrets,
+    result = make(local_cluster, "deploy", "packit", model_secrets,
                   f"-e host= -e api_key= -e ca_cert= -e kubeconfig={local_cluster.deployer_kubeconfig} -e context=deployer",
                   TAGS="redis")
     assert result.returncode == 0, result.stdout[-3000:]
@@ -348,13 +348,13 @@ def test_kubeconfig_instead_of_host_and_token(local_cluster, config_secrets):
     assert recap(result)["changed"] == 0
 
 
-def test_token_without_rights_changes_nothing(local_cluster, admin, config_secrets, tmp_path):
-    objects = all_objects(rendered(local_cluster, "packit", config_secrets, tmp_path))
+def test_token_without_rights_changes_nothing(local_cluster, admin, model_secrets, tmp_path):
+    objects = all_objects(rendered(local_cluster, "packit", model_secrets, tmp_path))
     before = snapshot(admin, objects)
     token_vars = tmp_path / "norights.yml"
     token_vars.write_text(f"api_key: {local_cluster.norights_token}\n")
     token_vars.chmod(0o600)
-    result = make(local_cluster, "deploy", "packit", config_secrets, f"-e @{token_vars} -e redis_memory=1Gi")
+    result = make(local_cluster, "deploy", "packit", model_secrets, f"-e @{token_vars} -e redis_memory=1Gi")
     assert result.returncode != 0
     line = next(l for l in result.stdout.splitlines() if "is not allowed to" in l)
     assert "norights is not allowed to get secrets in namespace packit-dev" in line
@@ -367,12 +367,12 @@ def test_token_without_rights_changes_nothing(local_cluster, admin, config_secre
     assert snapshot(admin, objects) == before
 
 
-def test_rejected_token_names_the_setting(local_cluster, admin, config_secrets, tmp_path):
-    objects = all_objects(rendered(local_cluster, "packit", config_secrets, tmp_path))
+def test_rejected_token_names_the_setting(local_cluster, admin, model_secrets, tmp_path):
+    objects = all_objects(rendered(local_cluster, "packit", model_secrets, tmp_path))
     before = snapshot(admin, objects)
     token_vars = tmp_path / "bogus.yml"
     token_vars.write_text("api_key: not-a-token-the-server-knows\n")
-    result = make(local_cluster, "deploy", "packit", config_secrets, f"-e @{token_vars} -e redis_memory=1Gi")
+    result = make(local_cluster, "deploy", "packit", model_secrets, f"-e @{token_vars} -e redis_memory=1Gi")
     assert result.returncode != 0
     assert (f"the API server at {local_cluster.host} rejected the token (401 Unauthorized): "
             "check api_key in vars/packit/dev.yml") in result.stdout
@@ -380,8 +380,8 @@ def test_rejected_token_names_the_setting(local_cluster, admin, config_secrets, 
     assert snapshot(admin, objects) == before
 
 
-def test_missing_secret_file_changes_nothing(local_cluster, admin, config_secrets, tmp_path):
-    objects = all_objects(rendered(local_cluster, "packit", config_secrets, tmp_path))
+def test_missing_secret_file_changes_nothing(local_cluster, admin, model_secrets, tmp_path):
+    objects = all_objects(rendered(local_cluster, "packit", model_secrets, tmp_path))
     before = snapshot(admin, objects)
     partial = tmp_path / "partial"
     write_secret_files(partial, {k: v for k, v in SECRET_FILES.items() if k != "privkey.pem"})
@@ -391,7 +391,7 @@ def test_missing_secret_file_changes_nothing(local_cluster, admin, config_secret
     assert snapshot(admin, objects) == before
 
 
-def test_api_server_down_gives_a_connection_message(local_cluster, config_secrets):
+def test_api_server_down_gives_a_connection_message(local_cluster, model_secrets):
     """The deploy aimed at an address where no API server listens: a loopback port just freed,
     which the client meets as it meets a stopped kube-apiserver (connection refused). Stopping
     the local kube-apiserver itself is test_local_cluster's test_api_server_can_be_stopped_alone:
@@ -400,39 +400,39 @@ def test_api_server_down_gives_a_connection_message(local_cluster, config_secret
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     down = f"https://127.0.0.1:{port}"
-    result = make(local_cluster, "deploy", "packit", config_secrets, f"-e host={down}")
+    result = make(local_cluster, "deploy", "packit", model_secrets, f"-e host={down}")
     assert result.returncode != 0
     assert f"cannot reach the API server at {down}: Connection refused" in result.stdout, result.stdout[-2000:]
 
 
-def test_workload_that_never_gets_ready_fails_with_a_clear_message(local_cluster, admin, config_secrets):
+def test_workload_that_never_gets_ready_fails_with_a_clear_message(local_cluster, admin, model_secrets):
     """A memory request no kwok node can hold keeps the new redis pod Pending: the run waits
     deploy_wait_timeout, then names the workload; the next good run heals it."""
-    result = make(local_cluster, "deploy", "packit", config_secrets, "-e redis_memory=500Gi -e deploy_wait_timeout=5", TAGS="redis")
+    result = make(local_cluster, "deploy", "packit", model_secrets, "-e redis_memory=500Gi -e deploy_wait_timeout=5", TAGS="redis")
     assert result.returncode != 0
     line = next(l for l in result.stdout.splitlines() if l.startswith("[ERROR]"))
     assert "not ready after 5s: redis (inspect with make check" in line
-    healed = make(local_cluster, "deploy", "packit", config_secrets, TAGS="redis")
+    healed = make(local_cluster, "deploy", "packit", model_secrets, TAGS="redis")
     assert healed.returncode == 0, healed.stdout[-3000:]
 
 
-def test_deploymentconfig_mode_rolls_out(local_cluster, admin, config_secrets, tmp_path):
+def test_deploymentconfig_mode_rolls_out(local_cluster, admin, model_secrets, tmp_path):
     """DeploymentConfig mode: the real DeploymentConfig controller makes version 1 of each,
     the deployer work (dc-deployer on the local cluster) completes it, the deploy waits for
     that; a second run changes nothing; a new image in a stream rolls out version 2 of
     exactly its followers."""
     extra = "-e workload_kind=DeploymentConfig"
-    objects = all_objects(rendered(local_cluster, "stream", config_secrets, tmp_path, extra))
+    objects = all_objects(rendered(local_cluster, "stream", model_secrets, tmp_path, extra))
     dcs = [o for o in objects if o["kind"] == "DeploymentConfig"]
     assert dcs
     resource = admin.resources.get(api_version="apps.openshift.io/v1", kind="DeploymentConfig")
-    plain = [o for o in all_objects(rendered(local_cluster, "stream", config_secrets, tmp_path / "plain"))
+    plain = [o for o in all_objects(rendered(local_cluster, "stream", model_secrets, tmp_path / "plain"))
              if o["kind"] in WORKLOAD_KINDS]
     try:
         for workload in plain:  # the same names as Deployments/StatefulSets would select the same pods
             admin.resources.get(api_version=workload["apiVersion"], kind=workload["kind"]).delete(
                 name=workload["metadata"]["name"], namespace=workload["metadata"]["namespace"])
-        result = make(local_cluster, "deploy", "stream", config_secrets, extra)
+        result = make(local_cluster, "deploy", "stream", model_secrets, extra)
         assert result.returncode == 0, result.stdout[-3000:]
         for dc in dcs:
             have = live(admin, dc)
@@ -441,7 +441,7 @@ def test_deploymentconfig_mode_rolls_out(local_cluster, admin, config_secrets, t
             assert have["status"]["latestVersion"] >= 1
             assert have["status"]["readyReplicas"] == dc["spec"]["replicas"], dc["metadata"]["name"]
         versions = {dc["metadata"]["name"]: live(admin, dc)["status"]["latestVersion"] for dc in dcs}
-        again = make(local_cluster, "deploy", "stream", config_secrets, extra)
+        again = make(local_cluster, "deploy", "stream", model_secrets, extra)
         assert recap(again)["changed"] == 0
         assert {dc["metadata"]["name"]: live(admin, dc)["status"]["latestVersion"] for dc in dcs} == versions
 
@@ -463,15 +463,15 @@ def test_deploymentconfig_mode_rolls_out(local_cluster, admin, config_secrets, t
         for dc in dcs:
             with contextlib.suppress(NotFoundError):
                 resource.delete(name=dc["metadata"]["name"], namespace=dc["metadata"]["namespace"])
-        assert make(local_cluster, "deploy", "stream", config_secrets).returncode == 0
+        assert make(local_cluster, "deploy", "stream", model_secrets).returncode == 0
 
 
-def test_cleanup_keeps_the_data(local_cluster, admin, config_secrets, tmp_path):
-    objects = all_objects(rendered(local_cluster, "stream", config_secrets, tmp_path))
+def test_cleanup_keeps_the_data(local_cluster, admin, model_secrets, tmp_path):
+    objects = all_objects(rendered(local_cluster, "stream", model_secrets, tmp_path))
     v1 = admin.resources.get(api_version="v1", kind="PersistentVolumeClaim")
     claims_before = {c.metadata.name for c in v1.get(namespace="stream-dev").items}
     assert {"redis-pvc", "postgres-15"} <= claims_before
-    result = make(local_cluster, "cleanup", "stream", config_secrets)
+    result = make(local_cluster, "cleanup", "stream", model_secrets)
     assert result.returncode == 0, result.stdout[-3000:]
     for obj in objects:
         if obj["kind"] == "PersistentVolumeClaim":
@@ -481,11 +481,11 @@ def test_cleanup_keeps_the_data(local_cluster, admin, config_secrets, tmp_path):
             live(admin, obj)
     assert {c.metadata.name for c in v1.get(namespace="stream-dev").items} == claims_before
     # Deploying again finds its data where it left it.
-    result = make(local_cluster, "deploy", "stream", config_secrets)
+    result = make(local_cluster, "deploy", "stream", model_secrets)
     assert result.returncode == 0, result.stdout[-3000:]
 
 
-def test_cleanup_on_prod_only_when_confirmed_and_keeps_the_data(local_cluster, admin, config_secrets):
+def test_cleanup_on_prod_only_when_confirmed_and_keeps_the_data(local_cluster, admin, model_secrets):
     """The prod settings aimed at the deployer's stream-dev namespace (the local cluster grants
     no prod project): without CONFIRM=prod nothing is touched; with it, the redis component's
     objects go and its PVC stays, the same claim (uid) as before."""
@@ -497,7 +497,7 @@ def test_cleanup_on_prod_only_when_confirmed_and_keeps_the_data(local_cluster, a
 
     def cleanup(confirm: str):
         return run_make("cleanup", timeout=1200, LOCAL="1", DEPLOYMENT="prod", SERVICE="stream", TAGS="redis",
-                        CONFIRM=confirm, SECRETS_DIR=str(config_secrets),
+                        CONFIRM=confirm, SECRETS_DIR=str(model_secrets),
                         LOCAL_CLUSTER_CACHE=str(local_cluster.cache_dir), EXTRA_ARGS=prod)
 
     refused = cleanup("")
@@ -510,5 +510,5 @@ def test_cleanup_on_prod_only_when_confirmed_and_keeps_the_data(local_cluster, a
     with pytest.raises(NotFoundError):
         live(admin, redis)
     assert live(admin, claim)["metadata"]["uid"] == before[1]
-    restored = make(local_cluster, "deploy", "stream", config_secrets, TAGS="redis")
+    restored = make(local_cluster, "deploy", "stream", model_secrets, TAGS="redis")
     assert restored.returncode == 0, restored.stdout[-3000:]

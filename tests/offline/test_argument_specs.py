@@ -9,7 +9,7 @@ import yaml
 
 from tests.support.deploytools import REPO
 
-ROLES = ("config", "deploy")
+ROLES = ("model", "config", "deploy")
 
 
 def defaults(role: str) -> dict:
@@ -22,7 +22,7 @@ def defaults(role: str) -> dict:
 
 
 def options(role: str) -> dict:
-    """The options of all the role's entry points (config: main, settings and tags)."""
+    """The options of all the role's entry points (model: settings and tags)."""
     spec = yaml.safe_load((REPO / "roles" / role / "meta" / "argument_specs.yml").read_text())
     return {k: v for entry in spec["argument_specs"].values() for k, v in entry.get("options", {}).items()}
 

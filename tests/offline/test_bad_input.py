@@ -307,7 +307,7 @@ def test_connection_settings_of_the_vars_file_are_checked(tmp_path, secrets_dir,
 def test_a_template_error_in_a_component_with_secrets_is_shown_not_hidden(tmp_path, secrets_dir):
     """Components with Secrets render under no_log (the real values are kept for the apply);
     a failure is rendered again with the Secrets redacted so that its message is shown."""
-    result, out = render(tmp_path, secrets_dir, TAGS="postgres", EXTRA="-e config_common_labels={{nosuchvariable}}")
+    result, out = render(tmp_path, secrets_dir, TAGS="postgres", EXTRA="-e model_common_labels={{nosuchvariable}}")
     assert_refused(result, out, "nosuchvariable", "is undefined")
     assert "the output has been hidden" in result.stdout  # the no_log render failed first
     password = yaml.safe_load((secrets_dir / "postgres.yml").read_text())["database-password"]

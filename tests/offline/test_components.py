@@ -1,4 +1,4 @@
-"""The component registry (config_registry) is the one place a component's facts live: the
+"""The component registry (model_registry) is the one place a component's facts live: the
 tags, templates, switches, image list, settings, Secret users and the README table agree
 with it. (What each component renders is checked against it in test_render.py.)"""
 
@@ -12,7 +12,7 @@ from scripts import components
 from tests.support.deploytools import REPO
 
 # The data layer: the settings' defaults and the registry.
-ROLE = REPO / "roles" / "config"
+ROLE = REPO / "roles" / "model"
 
 
 def defaults_by_file() -> dict[str, dict]:
@@ -33,7 +33,7 @@ def test_one_template_and_one_switch_per_record_in_apply_order():
     switches = list(defaults_by_file()["components"])
     assert switches == [components.switch(t) for t in tags], "defaults/main/components.yml: one switch per record, same order"
     role_vars = yaml.safe_load((ROLE / "vars/main.yml").read_text())
-    assert role_vars["config_components"] == "{{ config_registry | map(attribute='tag') | list }}"
+    assert role_vars["model_components"] == "{{ model_registry | map(attribute='tag') | list }}"
 
 
 def test_every_image_belongs_to_exactly_one_component():
@@ -45,7 +45,9 @@ def test_every_image_belongs_to_exactly_one_component():
 
 def test_settings_are_variables_and_a_template_uses_only_its_own_sizing_variables():
     files = defaults_by_file()
-    known = {k for data in files.values() for k in data}
+    # The place of the deployment (project, sandbox, platform) is the config role's, every play's.
+    known = {k for data in files.values() for k in data} | set(
+        yaml.safe_load((REPO / "roles/config/defaults/main/config.yml").read_text()))
     sizing = set(files["resources"]) | set(files["data"])
     for record in components.registry():
         assert set(record["settings"]) <= known, record["tag"]
@@ -58,7 +60,7 @@ def test_settings_are_variables_and_a_template_uses_only_its_own_sizing_variable
 
 def test_the_secret_table_names_only_registered_components():
     tags = set(components.components())
-    for secret in yaml.safe_load((ROLE / "vars/main.yml").read_text())["config_secrets"]:
+    for secret in yaml.safe_load((ROLE / "vars/main.yml").read_text())["model_secrets"]:
         assert secret["component"] in tags, secret["name"]
         assert set(secret["used_by"]) <= tags, secret["name"]
         for key in secret.get("keys", []):

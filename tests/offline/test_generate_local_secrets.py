@@ -211,7 +211,7 @@ def test_default_target_in_the_repo_is_ignored_by_git(tmp_path: Path) -> None:
     clone = tmp_path / "repo"
     for relative in (".gitignore", "ansible.cfg", "playbooks/generate-local-secrets.yml",
                      "secrets/local-values_template.yml", "scripts/secret_files.py",
-                     "roles/config/vars/main.yml"):
+                     "roles/model/vars/main.yml"):
         (clone / relative).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO / relative, clone / relative)
     shutil.copytree(REPO / "secrets" / "templates", clone / "secrets" / "templates")

@@ -12,7 +12,9 @@ import yaml
 
 from tests.support.deploytools import REPO, refused, run_make, run_playbook, template_vars
 
-PEERS = ("deploy", "day2")
+# The data layer every play loads first, and the roles that may use it but never each other.
+DATA = "model"
+PEERS = ("config", "deploy", "day2")
 
 
 def tracked(*patterns: str) -> list[str]:
@@ -33,15 +35,25 @@ def test_pytest_is_not_given_extra_import_paths():
 
 
 @pytest.mark.parametrize("role", PEERS)
-def test_a_peer_role_neither_includes_nor_reads_the_other(role):
-    """No include/import of the other role, no path into it, and none of its prefixed
-    variables (day2 may name deploy_postgres_switch to the operator, as an -e argument)."""
-    other = next(p for p in PEERS if p != role)
+def test_a_peer_role_neither_includes_nor_reads_another(role):
+    """No include/import of another peer, no path into it, and none of the prefixed variables
+    of deploy and day2 in each other or in the data layer (day2 may name deploy_postgres_switch
+    to the operator, as an -e argument)."""
+    others = [p for p in PEERS if p != role]
+    prefixed = [p for p in ("deploy", "day2") if p != role]
     found = []
     for path in tracked(f"roles/{role}"):
         for n, line in enumerate((REPO / path).read_text().splitlines(), 1):
-            if re.search(rf"name:\s*{other}\b|roles/{other}\b|(?<!-e ){other}_[a-z]", line):
+            if any(re.search(rf"name:\s*{o}\b|roles/{o}\b", line) for o in others) or any(
+                    re.search(rf"(?<!-e ){p}_[a-z]", line) for p in prefixed):
                 found.append(f"{path}:{n}: {line.strip()}")
+    assert found == []
+
+
+def test_the_data_layer_reads_no_peer():
+    found = [f"{path}:{n}" for path in tracked(f"roles/{DATA}")
+             for n, line in enumerate((REPO / path).read_text().splitlines(), 1)
+             if re.search(r"\b(deploy|day2)_[a-z]|name:\s*(config|deploy|day2)\b", line)]
     assert found == []
 
 
@@ -49,8 +61,8 @@ def test_every_play_that_takes_the_settings_loads_the_data_layer_first():
     plays = [(path, play) for path in tracked("playbooks/*.yml")
              for play in yaml.safe_load((REPO / path).read_text()) if play.get("roles")]
     assert {path for path, _ in plays} >= {"playbooks/deploy.yml", "playbooks/day2.yml"}
-    first = {path: [r["role"] if isinstance(r, dict) else r for r in play["roles"]][0] for path, play in plays}
-    assert set(first.values()) == {"config"}, first
+    order = {path: [r["role"] if isinstance(r, dict) else r for r in play["roles"]][:2] for path, play in plays}
+    assert {tuple(o) for o in order.values()} == {(DATA, "config")}, order
 
 
 def test_the_day2_playbook_refuses_an_unknown_job():

@@ -260,7 +260,7 @@ def test_every_switch_removes_exactly_its_component(renderer):
             overrides["with_import_images_cron"] = False
         variants.append(("packit", "dev", overrides))
     base, *offs = renderer.render_many([("packit", "dev", on), *variants])
-    secrets_table = yaml.safe_load((REPO / "roles/config/vars/main.yml").read_text())["config_secrets"]
+    secrets_table = yaml.safe_load((REPO / "roles/model/vars/main.yml").read_text())["model_secrets"]
     base_refs = {c: {ref(o) for o in objs} for c, objs in base.items()}
     assert sorted(base) == sorted(component_names())
     for component, off in zip(switched, offs):
@@ -310,7 +310,7 @@ def test_make_tags_lists_every_component_and_nothing_else():
     templates = sorted(p.name[: -len(".yml.j2")] for p in (REPO / "openshift").glob("*.yml.j2"))
     assert sorted(tags) == templates == sorted(component_names())
     defaults = {}
-    for f in (REPO / "roles/config/defaults/main").glob("*.yml"):
+    for f in (REPO / "roles/model/defaults/main").glob("*.yml"):
         defaults.update(yaml.safe_load(f.read_text()))
     assert sorted(k for k in defaults if k.startswith("with_")) == sorted(switch(t) for t in tags)
 
@@ -351,7 +351,8 @@ def test_secret_values_are_redacted_unless_asked_for(renderer, tmp_path, secrets
 
 def test_the_variables_page_documents_every_variable():
     readme = (REPO / "docs" / "variables.md").read_text()
-    files = [*sorted((REPO / "roles/config/defaults/main").glob("*.yml")), REPO / "roles/deploy/defaults/main.yml"]
+    files = [*sorted((REPO / "roles/model/defaults/main").glob("*.yml")), REPO / "roles/config/defaults/main/config.yml",
+             REPO / "roles/deploy/defaults/main.yml"]
     missing = [k for f in files for k in yaml.safe_load(f.read_text()) if f"`{k}`" not in readme]
     assert missing == []
 
