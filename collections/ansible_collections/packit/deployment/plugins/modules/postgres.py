@@ -95,22 +95,20 @@ message:
 imported: {description: (import-image) The image reference the tag resolves to now., type: str, returned: step import-image}
 """
 
-import time
-from datetime import datetime, timezone
 from typing import Any
 
 from ansible_collections.packit.deployment.plugins.module_utils.images import (
     build_import, imported_reference, post_import, stream_tag,
 )
+from ansible_collections.packit.deployment.plugins.module_utils.jobs import JOB_TTL_SECONDS, job_name, joined, run_job
 from ansible_collections.packit.deployment.plugins.module_utils.k8s import (
-    CLUSTER_ERRORS, NAMESPACE_ARG, K8sError, api_message, get, list_objects, patch, resource, run,
+    CLUSTER_ERRORS, NAMESPACE_ARG, K8sError, api_message, get, resource, run,
 )
+from ansible_collections.packit.deployment.plugins.module_utils.scaling import start, stop
 from ansible_collections.packit.deployment.plugins.module_utils.workloads import WORKLOAD_KINDS, list_workloads
 
 REPLICAS_BEFORE = "packit.dev/replicas-before-db-job"
 DUMP_DIR = "/dump"
-# Finished Jobs stay a week for their status and logs, then the TTL controller removes them.
-JOB_TTL_SECONDS = 7 * 24 * 3600
 
 
 def claims_of(template: dict[str, Any]) -> list[str]:
@@ -149,39 +147,10 @@ def workload_state(client, p: dict[str, Any]) -> dict[str, Any]:
 
 def stop_writers(module, client, p: dict[str, Any]) -> tuple[bool, list[dict[str, Any]]]:
     """Scale the workloads that read the database Secret (or those named in `names`) to zero."""
-    stopped, changed = [], False
-    for obj in list_workloads(client, p["namespace"]):
-        meta = obj["metadata"]
-        if p["names"]:
-            if meta["name"] not in p["names"]:
-                continue
-        elif meta["name"] == p["workload"] or not reads_secret(obj["spec"].get("template") or {}, p["secret"]):
-            continue
-        replicas = obj["spec"].get("replicas", 1)
-        kept = (meta.get("annotations") or {}).get(REPLICAS_BEFORE)
-        # Already stopped by an earlier run that did not finish: its annotation is the truth.
-        before = int(kept) if kept is not None and replicas == 0 else replicas
-        stopped.append({"apiVersion": obj["apiVersion"], "kind": obj["kind"], "name": meta["name"], "replicas": before})
-        if replicas == 0 and kept is not None:
-            continue
-        changed = True
-        if not module.check_mode:
-            patch(client, obj, {"metadata": {"annotations": {REPLICAS_BEFORE: str(before)}},
-                                "spec": {"replicas": 0}})
-    if module.check_mode:
-        return changed, stopped
-    deadline = time.monotonic() + p["timeout"]
-    for entry in stopped:
-        while True:
-            obj = get(client, entry["apiVersion"], entry["kind"], p["namespace"], entry["name"])
-            running = int(((obj or {}).get("status") or {}).get("replicas") or 0)
-            if running == 0:
-                break
-            if time.monotonic() > deadline:
-                raise K8sError(f"{entry['kind']} {entry['name']} still has {running} pods {p['timeout']}s after "
-                               "it was scaled to 0; nothing was dumped or restored")
-            time.sleep(1)
-    return changed, stopped
+    writers = [obj for obj in list_workloads(client, p["namespace"])
+               if (obj["metadata"]["name"] in p["names"] if p["names"] else
+                   obj["metadata"]["name"] != p["workload"] and reads_secret(obj["spec"].get("template") or {}, p["secret"]))]
+    return stop(module, client, p["namespace"], writers, REPLICAS_BEFORE, p["timeout"], "nothing was dumped or restored")
 
 
 def import_image(module, client, p: dict[str, Any]) -> dict[str, Any]:
@@ -196,18 +165,6 @@ def import_image(module, client, p: dict[str, Any]) -> dict[str, Any]:
         return {"changed": True, "imported": "", "before": before}
     imported = imported_reference(post_import(client, body), p["workload"], p["image"])
     return {"changed": imported != before, "imported": imported, "before": before}
-
-
-def start_writers(module, client, p: dict[str, Any]) -> tuple[bool, list[dict[str, Any]]]:
-    started = []
-    for obj in list_workloads(client, p["namespace"]):
-        kept = (obj["metadata"].get("annotations") or {}).get(REPLICAS_BEFORE)
-        if kept is None:
-            continue
-        started.append({"kind": obj["kind"], "name": obj["metadata"]["name"], "replicas": int(kept)})
-        if not module.check_mode:
-            patch(client, obj, {"metadata": {"annotations": {REPLICAS_BEFORE: None}}, "spec": {"replicas": int(kept)}})
-    return bool(started), started
 
 
 def dump_claim(module, client, p: dict[str, Any], create: bool) -> bool:
@@ -261,50 +218,14 @@ def job_body(p: dict[str, Any], name: str) -> dict[str, Any]:
                      "template": {"metadata": {"labels": labels}, "spec": pod}}}
 
 
-def pod_messages(client, namespace: str, job: str) -> str:
-    """The termination messages (or waiting reasons) of the Job's pods, on one line."""
-    found = []
-    for pod in list_objects(client, "v1", "Pod", namespace, selector=f"batch.kubernetes.io/job-name={job}"):
-        status = pod.get("status") or {}
-        for container in status.get("containerStatuses") or []:
-            state = container.get("state") or {}
-            text = ((state.get("terminated") or {}).get("message") or (state.get("waiting") or {}).get("reason")
-                    or (state.get("waiting") or {}).get("message"))
-            if text:
-                found.append(" ".join(str(text).split()))
-        if not found and status.get("phase") == "Pending":
-            reasons = [c.get("message") or c.get("reason") for c in status.get("conditions") or []
-                       if c.get("status") == "False"]
-            found.append(f"pod {pod['metadata']['name']} is Pending" + (f" ({reasons[0]})" if reasons else ""))
-    return "; ".join(found)
-
-
-def run_job(module, client, p: dict[str, Any]) -> dict[str, Any]:
-    name = f"db-{p['step']}-{datetime.now(timezone.utc).strftime('%Y%m%d-%H%M%S')}"
+def run_dump_job(module, client, p: dict[str, Any]) -> dict[str, Any]:
+    name = job_name(f"db-{p['step']}")
     created_claim = dump_claim(module, client, p, create=p["step"] == "dump")
     result = {"job": name, "file": p["file"], "claim": p["claim"], "claim_created": created_claim}
     if module.check_mode:
         return dict(result, message=f"would run Job {name}: {p['step']} {p['file']} on claim {p['claim']}")
-    jobs = resource(client, "batch/v1", "Job")
-    try:
-        jobs.create(body=job_body(p, name), namespace=p["namespace"])
-    except CLUSTER_ERRORS as exc:
-        raise K8sError(f"cannot create Job {name} in {p['namespace']}: {api_message(exc)}") from exc
-    deadline = time.monotonic() + p["timeout"]
-    while True:
-        job = get(client, "batch/v1", "Job", p["namespace"], name) or {}
-        status = job.get("status") or {}
-        conditions = {c.get("type"): c for c in status.get("conditions") or [] if c.get("status") == "True"}
-        if "Complete" in conditions or int(status.get("succeeded") or 0) > 0 and "Failed" not in conditions:
-            message = pod_messages(client, p["namespace"], name)
-            return dict(result, message=message or f"{p['step']} of {p['file']} completed")
-        if "Failed" in conditions:
-            reason = pod_messages(client, p["namespace"], name) or conditions["Failed"].get("message") or "no message"
-            raise K8sError(f"Job {name} ({p['step']} {p['file']}) failed: {reason}")
-        if time.monotonic() > deadline:
-            state = pod_messages(client, p["namespace"], name) or "no pod has finished"
-            raise K8sError(f"Job {name} ({p['step']} {p['file']}) did not finish within {p['timeout']}s: {state}")
-        time.sleep(1)
+    message = joined(run_job(client, job_body(p, name), f"{p['step']} {p['file']}", p["timeout"]))
+    return dict(result, message=message or f"{p['step']} of {p['file']} completed")
 
 
 def act(module, client) -> dict[str, Any]:
@@ -315,11 +236,11 @@ def act(module, client) -> dict[str, Any]:
         changed, found = stop_writers(module, client, p)
         return {"changed": changed, "writers": found}
     if p["step"] == "start-writers":
-        changed, found = start_writers(module, client, p)
+        changed, found = start(module, client, p["namespace"], REPLICAS_BEFORE)
         return {"changed": changed, "writers": found}
     if p["step"] == "import-image":
         return import_image(module, client, p)
-    return dict(run_job(module, client, p), changed=True)
+    return dict(run_dump_job(module, client, p), changed=True)
 
 
 def main() -> None:
