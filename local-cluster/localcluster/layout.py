@@ -49,6 +49,7 @@ START_STAGES = (("etcd", "registry"), ("kube-apiserver",), ("kube-controller-man
 NAMESPACES = ("packit-dev", "packit-dev-sandbox", "stream-dev", "stream-dev-sandbox",
               "packit-adopt", "packit-adopt-sandbox", "stream-adopt",  # the takeover tests
               "packit-db",  # the database jobs tests
+              "packit-broker",  # the broker jobs tests
               "packit-molecule",  # the molecule scenario (molecule/default)
               "packit-bench", "packit-bench-sandbox",  # make benchmark (emptied before each first deploy)
               "packit--mpp", "packit--config")  # the managed-platform test: a tenant's project and config namespace

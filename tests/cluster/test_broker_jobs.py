@@ -1,0 +1,176 @@
+"""make queues and make purge-queues on the local control plane, in the namespace packit-broker.
+
+The Jobs, workloads and their scaling are real API objects handled by the real controllers.
+The pods are kwok's: a Job's pod is marked Succeeded (or, with the label local-cluster/fail-job,
+Failed) without running the script, so it leaves no termination message. These tests prove the
+Job plan, which workers stop and start again and when, the refusals, and that a report leaves
+nothing behind; tests/system/test_broker_queues.py runs the script against a real Redis.
+
+The tests run in file order on one deployment of Redis and the two worker pools of a split
+deployment (short-running; long-running with rate-limited), which the second test deploys.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.support.deploytools import REPO, empty_project_namespaces, make_in_project, project_objects, refused
+
+pytestmark = pytest.mark.cluster
+PROJECT = "packit-broker"
+EMPTIED_AFTER = (PROJECT,)  # conftest
+TAGS = "redis,packit-worker"
+SPLIT = "-e workers_split=true"
+SCRIPT = (REPO / "roles" / "day2" / "files" / "broker-queues.sh").read_text()
+SHORT, LONG = "packit-worker-short-running", "packit-worker-long-running"
+ANNOTATION = "packit.dev/replicas-before-purge"
+# kwok fails the pod of a Job with this label (local-cluster/kwok-stages/pod.yaml, job-pod-fail).
+FAIL = """-e '{"day2_broker_labels": {"local-cluster/fail-job": "yes"}}'"""
+FAILED_POD = "the local cluster failed this pod on purpose (its Job has the label local-cluster/fail-job)"
+
+
+@pytest.fixture(scope="module")
+def secrets(secrets_dir) -> Path:
+    return secrets_dir
+
+
+def make(local_cluster, target: str, secrets: Path, extra: str = "", **variables: str):
+    return make_in_project(local_cluster, target, secrets, PROJECT, PROJECT, f"{SPLIT} {extra}", **variables)
+
+
+def get(admin, api_version: str, kind: str, name: str) -> dict:
+    return admin.resources.get(api_version=api_version, kind=kind).get(name=name, namespace=PROJECT).to_dict()
+
+
+def jobs(admin) -> dict[str, dict]:
+    items = admin.resources.get(api_version="batch/v1", kind="Job").get(namespace=PROJECT).to_dict()["items"]
+    return {job["metadata"]["name"]: job for job in items}
+
+
+def workers(admin) -> dict[str, tuple[int, int, str | None]]:
+    """name -> (generation, replicas, the purge annotation) of the worker pools."""
+    found = {}
+    for name in (SHORT, LONG):
+        sts = get(admin, "apps/v1", "StatefulSet", name)
+        found[name] = (sts["metadata"]["generation"], sts["spec"]["replicas"],
+                       (sts["metadata"].get("annotations") or {}).get(ANNOTATION))
+    return found
+
+
+def objects(admin) -> dict[tuple, tuple]:
+    return project_objects(admin, (PROJECT,))
+
+
+def text(result) -> str:
+    return " ".join(result.stdout.split())
+
+
+def test_without_a_broker_nothing_runs(admin, local_cluster, secrets):
+    empty_project_namespaces(admin, local_cluster, (PROJECT,))
+    before = objects(admin)
+    message = f"there is no broker workload redis in {PROJECT}: deploy it first (make deploy TAGS=redis); nothing was changed"
+    assert refused(make(local_cluster, "queues", secrets), message)
+    purge = make(local_cluster, "purge-queues", secrets, QUEUES="short-running", CONFIRM="dev")
+    assert refused(purge, f"there is no broker workload redis in {PROJECT} (kv_database in vars/packit/dev.yml): "
+                          "deploy it first; nothing was changed"), purge.stdout[-3000:]
+    assert objects(admin) == before
+
+
+@pytest.mark.parametrize(("variables", "message"), [
+    ({"QUEUES": "short-running"},
+     "purge-queues deletes work users are waiting for: confirm with CONFIRM=dev; nothing was changed"),
+    ({"QUEUES": "short-running", "CONFIRM": "prod"},
+     "purge-queues deletes work users are waiting for: confirm with CONFIRM=dev (CONFIRM=prod names another "
+     "deployment); nothing was changed"),
+    ({"CONFIRM": "dev"}, "QUEUES is not set: name the queues to purge, e.g. "
+                         "QUEUES=short-running,long-running,rate-limited; nothing was changed"),
+    ({"QUEUES": "short-running,celery", "CONFIRM": "dev"},
+     "unknown queue celery in QUEUES: the workers of packit/dev consume short-running, long-running, "
+     "rate-limited; nothing was changed"),
+])
+def test_a_purge_is_refused_before_anything_changes(admin, local_cluster, secrets, variables, message):
+    if not jobs(admin) and ("StatefulSet", PROJECT, SHORT) not in objects(admin):
+        deployed = make(local_cluster, "deploy", secrets, TAGS=TAGS)
+        assert deployed.returncode == 0, deployed.stdout[-3000:]
+    before = objects(admin)
+    result = make(local_cluster, "purge-queues", secrets, **variables)
+    assert refused(result, message), result.stdout[-3000:]
+    assert objects(admin) == before
+
+
+def test_a_report_leaves_nothing_behind(admin, local_cluster, secrets):
+    """kwok runs no script, so the report Job completes without a report: the run says so in one
+    line, and the Job is gone again (a report changes nothing, also when it fails)."""
+    before = objects(admin)
+    result = make(local_cluster, "queues", secrets)
+    assert re.search(r"Job broker-report-\d{8}-\d{6} \(report\) completed but left no report \(its pod has no "
+                     r"termination message: did the broker's image \S+ run the script\?\)", text(result)), \
+        result.stdout[-3000:]
+    assert result.returncode != 0
+    assert {k: v for k, v in objects(admin).items() if k[0] != "Pod"} == \
+        {k: v for k, v in before.items() if k[0] != "Pod"}
+    assert not jobs(admin)
+
+
+def test_the_preview_changes_nothing(admin, local_cluster, secrets):
+    before = objects(admin)
+    result = make(local_cluster, "purge-queues", secrets, "--check", QUEUES="rate-limited", CONFIRM="dev")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert re.search(r"would run Job broker-purge-\d{8}-\d{6}: purge rate-limited with image \S+ "
+                     rf"would stop and start again: {LONG}", text(result).replace("\\n", " ")), result.stdout[-3000:]
+    assert objects(admin) == before
+
+
+def test_a_purge_stops_the_workers_of_its_queues_only_and_starts_them_again(admin, local_cluster, secrets):
+    redis = get(admin, "apps/v1", "Deployment", "redis")["spec"]["template"]["spec"]["containers"][0]
+    before = workers(admin)
+    result = make(local_cluster, "purge-queues", secrets, QUEUES="rate-limited", CONFIRM="dev")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert f"stopped and started again: {LONG}" in text(result)
+    after = workers(admin)
+    # long-running's pool consumes rate-limited: scaled to 0 and back (two spec changes), the
+    # annotation gone; the short-running pool was not touched.
+    assert after[LONG] == (before[LONG][0] + 2, before[LONG][1], None)
+    assert after[SHORT] == before[SHORT]
+    (job,) = jobs(admin).values()
+    assert job["metadata"]["name"].startswith("broker-purge-")
+    assert job["metadata"]["annotations"]["packit.dev/queues"] == "rate-limited"
+    assert job["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "packit-deployment"
+    assert job["metadata"]["labels"]["app.kubernetes.io/component"] == "redis"
+    assert job["status"]["succeeded"] == 1
+    spec = job["spec"]
+    assert (spec["backoffLimit"], spec["ttlSecondsAfterFinished"]) == (0, 7 * 24 * 3600)
+    (container,) = spec["template"]["spec"]["containers"]
+    assert container["image"] == redis["image"]
+    assert container["command"] == ["sh", "-c", SCRIPT, "broker-queues.sh", "purge", "rate-limited"]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env == {"BROKER_HOST": "redis", "BROKER_PORT": "6379", "BROKER_DB": "0", "RESULTS_DB": "1"}
+
+
+def test_a_failed_purge_starts_the_workers_again(admin, local_cluster, secrets):
+    before = workers(admin)
+    result = make(local_cluster, "purge-queues", secrets, FAIL, QUEUES="short-running,long-running", CONFIRM="dev")
+    assert re.search(r"Job broker-purge-\d{8}-\d{6} \(purge of short-running, long-running\) failed: "
+                     + re.escape(FAILED_POD), text(result)), result.stdout[-3000:]
+    assert result.returncode != 0
+    after = workers(admin)
+    assert after == {name: (generation + 2, replicas, None) for name, (generation, replicas, _) in before.items()}
+
+
+def test_the_job_gets_the_password_as_the_broker_does(admin, local_cluster, secrets):
+    """A broker whose container has REDIS_PASSWORD (the sclorg image's requirepass) from a Secret:
+    the Job's CLI gets the same reference as REDISCLI_AUTH."""
+    reference = {"secretKeyRef": {"name": "redis-password", "key": "password"}}
+    deployment = admin.resources.get(api_version="apps/v1", kind="Deployment")
+    deployment.patch(name="redis", namespace=PROJECT, content_type="application/strategic-merge-patch+json",
+                     body={"spec": {"template": {"spec": {"containers": [
+                         {"name": "redis", "env": [{"name": "REDIS_PASSWORD", "valueFrom": reference}]}]}}}})
+    known = set(jobs(admin))
+    result = make(local_cluster, "purge-queues", secrets, QUEUES="short-running", CONFIRM="dev")
+    assert result.returncode == 0, result.stdout[-3000:]
+    (job,) = [j for name, j in jobs(admin).items() if name not in known]
+    env = {e["name"]: e for e in job["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["REDISCLI_AUTH"] == {"name": "REDISCLI_AUTH", "valueFrom": reference}
