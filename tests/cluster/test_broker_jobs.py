@@ -160,6 +160,17 @@ def test_a_failed_purge_starts_the_workers_again(admin, local_cluster, secrets):
     assert after == {name: (generation + 2, replicas, None) for name, (generation, replicas, _) in before.items()}
 
 
+def test_workers_that_do_not_stop_in_time_are_started_again(admin, local_cluster, secrets):
+    """With no time to wait, the stopped pool's pod is still there: no Job runs, and the pool runs again."""
+    before, known = workers(admin), set(jobs(admin))
+    result = make(local_cluster, "purge-queues", secrets, "-e day2_broker_timeout=0", QUEUES="short-running",
+                  CONFIRM="dev")
+    assert refused(result, f"StatefulSet {SHORT} still has 1 pods 0s after it was scaled to 0; nothing was purged"), \
+        result.stdout[-3000:]
+    assert set(jobs(admin)) == known
+    assert workers(admin) == {**before, SHORT: (before[SHORT][0] + 2, before[SHORT][1], None)}
+
+
 def test_the_job_gets_the_password_as_the_broker_does(admin, local_cluster, secrets):
     """A broker whose container has REDIS_PASSWORD (the sclorg image's requirepass) from a Secret:
     the Job's CLI gets the same reference as REDISCLI_AUTH."""

@@ -190,6 +190,21 @@ def test_a_failed_restore_starts_the_apps_again(admin, local_cluster, secrets):
     assert kept(admin) == before
 
 
+def test_a_restore_whose_apps_do_not_stop_in_time_starts_them_again(admin, local_cluster, secrets):
+    """With no time to wait, the stopped application's pod is still there: the run fails before
+    any Job, and what it stopped runs again."""
+    beat = get(admin, "apps/v1", "Deployment", "packit-service-beat")
+    before = kept(admin)
+    result = make(local_cluster, "db-restore", secrets, extra="-e postgres_job_timeout=0",
+                  DUMP="before-the-upgrade.dump")
+    assert refused(result, "Deployment packit-service-beat still has 1 pods 0s after it was scaled to 0; nothing "
+                           "was dumped or restored; the applications were started again"), result.stdout[-3000:]
+    after = get(admin, "apps/v1", "Deployment", "packit-service-beat")
+    assert after["spec"]["replicas"] == 1 and after["metadata"]["generation"] == beat["metadata"]["generation"] + 2
+    assert "packit.dev/replicas-before-db-job" not in (after["metadata"].get("annotations") or {})
+    assert kept(admin) == before
+
+
 def test_deploy_refuses_a_new_major_version_until_db_upgrade(admin, local_cluster, secrets):
     before = objects(admin)
     result = make(local_cluster, "deploy", secrets, extra="-e postgres_version=16", TAGS=TAGS)
