@@ -14,7 +14,9 @@ processes it starts included, from a monotonic clock: min, median, max. Nothing 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
+import subprocess
 import tempfile
 import time
 import uuid
@@ -34,8 +36,6 @@ def template(server: Server) -> str:
 
 def fill(server: Server, message: str, queue: str, count: int) -> None:
     """`count` copies of `message` into `queue`, each with new ids (redis-cli --pipe, raw protocol)."""
-    import json
-
     decoded = json.loads(message)
     old_id, old_tag = decoded["headers"]["id"], decoded["properties"]["delivery_tag"]
     lines = []
@@ -63,8 +63,6 @@ def protocol(*args: str) -> bytes:
 
 
 def pipe(server: Server, data: bytes, db: int) -> None:
-    import subprocess
-
     subprocess.run([local_redis.REDIS_CLI, "-p", str(server.port), "-n", str(db), "--pipe"], input=data,
                    check=True, capture_output=True)
 

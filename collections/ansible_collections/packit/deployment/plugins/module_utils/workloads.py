@@ -64,11 +64,19 @@ def rolled_out(obj: dict[str, Any]) -> bool:
     return rollout_state(obj)[2]
 
 
-def find_workload(client, namespace: str, name: str) -> dict[str, Any]:
+def get_workload(client, namespace: str, name: str) -> dict[str, Any] | None:
+    """The Deployment, StatefulSet or DeploymentConfig of that name, or None."""
     for api_version, kind in WORKLOAD_KINDS:
         obj = get(client, api_version, kind, namespace, name)
         if obj is not None:
             return obj
+    return None
+
+
+def find_workload(client, namespace: str, name: str) -> dict[str, Any]:
+    obj = get_workload(client, namespace, name)
+    if obj is not None:
+        return obj
     raise K8sError(f"component {name}: no Deployment, StatefulSet or DeploymentConfig of that name in {namespace}")
 
 

@@ -78,9 +78,9 @@ lines: {description: "(report, purge) The report as a table, one line each.", ty
 from typing import Any
 
 from ansible_collections.packit.deployment.plugins.module_utils.jobs import JOB_TTL_SECONDS, delete_job, job_name, run_job
-from ansible_collections.packit.deployment.plugins.module_utils.k8s import NAMESPACE_ARG, K8sError, get, run
+from ansible_collections.packit.deployment.plugins.module_utils.k8s import NAMESPACE_ARG, K8sError, run
 from ansible_collections.packit.deployment.plugins.module_utils.scaling import start, stop
-from ansible_collections.packit.deployment.plugins.module_utils.workloads import WORKLOAD_KINDS, list_workloads
+from ansible_collections.packit.deployment.plugins.module_utils.workloads import get_workload, list_workloads
 
 REPLICAS_BEFORE = "packit.dev/replicas-before-purge"
 # A report Job is deleted once read (a day at most if the run is interrupted); a purge Job stays
@@ -90,15 +90,13 @@ REPORT_TTL_SECONDS = 24 * 3600
 
 def broker_state(client, p: dict[str, Any]) -> dict[str, Any]:
     """The broker workload: its image and how its container gets the password."""
-    for api_version, kind in WORKLOAD_KINDS:
-        obj = get(client, api_version, kind, p["namespace"], p["workload"])
-        if obj is None:
-            continue
-        containers = ((obj["spec"].get("template") or {}).get("spec") or {}).get("containers") or []
-        container = next((c for c in containers if c.get("name") == p["workload"]), containers[0] if containers else {})
-        password = next((e for e in container.get("env") or [] if e.get("name") == "REDIS_PASSWORD"), None)
-        return {"found": True, "kind": kind, "image": container.get("image", ""), "password": password}
-    return {"found": False, "kind": "", "image": "", "password": None}
+    obj = get_workload(client, p["namespace"], p["workload"])
+    if obj is None:
+        return {"found": False, "image": "", "password": None}
+    containers = ((obj["spec"].get("template") or {}).get("spec") or {}).get("containers") or []
+    container = next((c for c in containers if c.get("name") == p["workload"]), containers[0] if containers else {})
+    password = next((e for e in container.get("env") or [] if e.get("name") == "REDIS_PASSWORD"), None)
+    return {"found": True, "image": container.get("image", ""), "password": password}
 
 
 def consumed_queues(template: dict[str, Any]) -> set[str]:
@@ -174,10 +172,12 @@ def parse_report(text: str) -> dict[str, Any]:
 def size(value: int | None) -> str:
     if value is None:
         return "?"
-    amount = float(value)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if amount < 1024 or unit == "GiB":
-            return f"{amount:.0f} {unit}" if unit == "B" else f"{amount:.1f} {unit}"
+    if value < 1024:
+        return f"{value} B"
+    amount = value / 1024
+    for unit in ("KiB", "MiB"):
+        if amount < 1024:
+            return f"{amount:.1f} {unit}"
         amount /= 1024
     return f"{amount:.1f} GiB"
 
@@ -234,15 +234,17 @@ def run_script(module, client, p: dict[str, Any]) -> dict[str, Any]:
     body = job_body(p, name, state["image"], state["password"])
     try:
         messages = run_job(client, body, f"{p['step']} of {', '.join(p['queues'])}", p["timeout"])
-        report = parse_report("\n".join(messages))
     except K8sError as exc:
-        text = str(exc) if str(exc).startswith("Job ") else f"Job {name} ({p['step']}) failed: {exc}"
-        raise K8sError(password_hint(text, p)) from exc
+        raise K8sError(password_hint(str(exc), p)) from exc
     finally:
         # A report changes nothing: its Job goes once read, also when it failed (the message has
         # the script's error line). A purge Job stays as the record of what was deleted.
         if p["step"] == "report":
             delete_job(client, p["namespace"], name)
+    try:
+        report = parse_report("\n".join(messages))
+    except K8sError as exc:
+        raise K8sError(f"Job {name} ({p['step']}) failed: {password_hint(str(exc), p)}") from exc
     if p["step"] == "report":
         if not report["queues"]:
             raise K8sError(f"Job {name} (report) completed but left no report (its pod has no termination "

@@ -105,7 +105,7 @@ from ansible_collections.packit.deployment.plugins.module_utils.k8s import (
     CLUSTER_ERRORS, NAMESPACE_ARG, K8sError, api_message, get, resource, run,
 )
 from ansible_collections.packit.deployment.plugins.module_utils.scaling import start, stop
-from ansible_collections.packit.deployment.plugins.module_utils.workloads import WORKLOAD_KINDS, list_workloads
+from ansible_collections.packit.deployment.plugins.module_utils.workloads import get_workload, list_workloads
 
 REPLICAS_BEFORE = "packit.dev/replicas-before-db-job"
 DUMP_DIR = "/dump"
@@ -135,14 +135,13 @@ def inspect(client, p: dict[str, Any]) -> dict[str, Any]:
 
 
 def workload_state(client, p: dict[str, Any]) -> dict[str, Any]:
-    for api_version, kind in WORKLOAD_KINDS:
-        obj = get(client, api_version, kind, p["namespace"], p["workload"])
-        if obj is not None:
-            template = obj["spec"].get("template") or {}
-            images = [c.get("image") for c in (template.get("spec") or {}).get("containers") or []]
-            return {"found": True, "kind": kind, "claims": claims_of(template), "images": images,
-                    "replicas": obj["spec"].get("replicas", 1)}
-    return {"found": False, "kind": "", "claims": [], "images": [], "replicas": 0}
+    obj = get_workload(client, p["namespace"], p["workload"])
+    if obj is None:
+        return {"found": False, "kind": "", "claims": [], "images": [], "replicas": 0}
+    template = obj["spec"].get("template") or {}
+    images = [c.get("image") for c in (template.get("spec") or {}).get("containers") or []]
+    return {"found": True, "kind": obj["kind"], "claims": claims_of(template), "images": images,
+            "replicas": obj["spec"].get("replicas", 1)}
 
 
 def stop_writers(module, client, p: dict[str, Any]) -> tuple[bool, list[dict[str, Any]]]:
