@@ -309,3 +309,103 @@ def _default_service_accounts(core) -> bool:
             return False
         raise
     return True
+
+
+# --------------------------------------------------------------------------
+# The real node (node.py)
+
+PLACEMENT_POLICY = "local-cluster-real-node"
+
+
+def real_image_prefixes(layout: Layout, references: list[str]) -> list[str]:
+    """`<registry>/<repository>` of every image that has a real build: a pod whose every image
+    starts with one of these (then `:` or `@`) runs on the real node."""
+    return sorted({f"{layout.registry}/{reference.rsplit(':', 1)[0] if '@' not in reference else reference.split('@')[0]}"
+                   for reference in references})
+
+
+def placement_expression(prefixes: list[str]) -> str:
+    listed = ", ".join(f"'{prefix}'" for prefix in prefixes)
+    image_ok = f"[{listed}].exists(p, c.image.startsWith(p + ':') || c.image.startsWith(p + '@'))"
+    return (f"object.spec.containers.all(c, {image_ok}) && "
+            f"(!has(object.spec.initContainers) || object.spec.initContainers.all(c, {image_ok}))")
+
+
+def placement_patch(key: str, value: str) -> str:
+    toleration = f'Object.spec.tolerations{{key: "{key}", operator: "Exists", effect: "NoSchedule"}}'
+    return (
+        "[has(object.spec.nodeSelector) ? "
+        f'JSONPatch{{op: "add", path: "/spec/nodeSelector/" + jsonpatch.escapeKey("{key}"), value: "{value}"}} : '
+        f'JSONPatch{{op: "add", path: "/spec/nodeSelector", value: {{"{key}": "{value}"}}}}, '
+        "has(object.spec.tolerations) ? "
+        f'JSONPatch{{op: "add", path: "/spec/tolerations/-", value: {toleration}}} : '
+        f'JSONPatch{{op: "add", path: "/spec/tolerations", value: [{toleration}]}}]')
+
+
+def ensure_real_node_placement(layout: Layout, references: list[str]) -> None:
+    """A MutatingAdmissionPolicy (and its binding) that gives every new pod whose images all
+    have a real build the real node's node selector and toleration; the product's manifests
+    stay as they are."""
+    from kubernetes import dynamic
+
+    from localcluster.node import NODE_LABEL
+
+    api = dynamic.DynamicClient(api_client(layout, layout.token("admin")))
+    key, value = NODE_LABEL
+    policy = {
+        "apiVersion": "admissionregistration.k8s.io/v1", "kind": "MutatingAdmissionPolicy",
+        "metadata": {"name": PLACEMENT_POLICY},
+        "spec": {
+            "matchConstraints": {"resourceRules": [{"apiGroups": [""], "apiVersions": ["v1"],
+                                                    "operations": ["CREATE"], "resources": ["pods"]}]},
+            "matchConditions": [{"name": "every-image-has-a-real-build",
+                                 "expression": placement_expression(real_image_prefixes(layout, references))}],
+            "failurePolicy": "Fail",
+            "reinvocationPolicy": "Never",
+            # A JSON patch: an apply configuration may not change the atomic nodeSelector
+            # and tolerations.
+            "mutations": [{"patchType": "JSONPatch", "jsonPatch": {"expression": placement_patch(key, value)}}],
+        },
+    }
+    binding = {"apiVersion": "admissionregistration.k8s.io/v1", "kind": "MutatingAdmissionPolicyBinding",
+               "metadata": {"name": PLACEMENT_POLICY}, "spec": {"policyName": PLACEMENT_POLICY}}
+    for body in (policy, binding):
+        resource = api.resources.get(api_version=body["apiVersion"], kind=body["kind"])
+        api.server_side_apply(resource, body=body, name=body["metadata"]["name"], field_manager="local-cluster",
+                              force_conflicts=True)
+
+
+def remove_real_node_placement(layout: Layout) -> None:
+    """Without a real node no pod may be sent to it."""
+    from kubernetes import dynamic
+    from kubernetes.client.exceptions import ApiException
+
+    api = dynamic.DynamicClient(api_client(layout, layout.token("admin")))
+    for kind in ("MutatingAdmissionPolicyBinding", "MutatingAdmissionPolicy"):
+        resource = api.resources.get(api_version="admissionregistration.k8s.io/v1", kind=kind)
+        try:
+            resource.delete(name=PLACEMENT_POLICY)
+        except ApiException as exc:
+            if exc.status != 404:
+                raise
+
+
+def wait_real_node(layout: Layout, timeout: float = 90) -> None:
+    from kubernetes import client
+
+    from localcluster.node import NODE_NAME
+
+    core = client.CoreV1Api(api_client(layout, layout.token("admin")))
+
+    def ready() -> bool:
+        from kubernetes.client.exceptions import ApiException
+
+        try:
+            node = core.read_node(NODE_NAME)
+        except ApiException as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return any(c.type == "Ready" and c.status == "True" for c in node.status.conditions or [])
+
+    wait_for(ready, timeout, f"the real node {NODE_NAME} to become Ready")

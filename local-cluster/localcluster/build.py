@@ -149,8 +149,49 @@ def build(layout: Layout, force: bool = False) -> float:
         out.mkdir()  # let TemporaryDirectory clean up an empty directory
     if not our_processes(layout):
         for stale in layout.bin_dir.parent.iterdir():
-            if stale != layout.bin_dir and not stale.name.startswith("."):
+            if stale != layout.bin_dir and not stale.name.startswith((".", "node-")):
                 shutil.rmtree(stale, ignore_errors=True)
     elapsed = time.monotonic() - started
     print(f"build took {elapsed:.0f}s; binaries in {layout.bin_dir}")
+    return elapsed
+
+
+NODE_BINARIES = ("kubelet", "kube-proxy", "coredns", "crictl", "pause")
+
+
+def node_binaries_present(layout: Layout) -> bool:
+    return all(layout.node_binary(name).is_file() for name in NODE_BINARIES)
+
+
+def build_node(layout: Layout, force: bool = False) -> float:
+    """Build the real node's binaries unless present; returns the seconds spent (0 when cached)."""
+    if node_binaries_present(layout) and not force:
+        return 0.0
+    layout.node_bin_dir.parent.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(dir=layout.node_bin_dir.parent, prefix=".build-") as tmp:
+        out = Path(tmp)
+        for what, module, packages, options in (
+            (f"kubelet and kube-proxy {pins.KUBERNETES_VERSION}", pins.NODE_MODULE_DIR,
+             ["k8s.io/kubernetes/cmd/kubelet", "k8s.io/kubernetes/cmd/kube-proxy"], {"ldflags": pins.k8s_ldflags()}),
+            (f"coredns {pins.COREDNS_VERSION}", pins.COREDNS_MODULE_DIR, ["."], {}),
+            (f"crictl {pins.CRICTL_VERSION}", pins.CRICTL_MODULE_DIR, ["sigs.k8s.io/cri-tools/cmd/crictl"], {}),
+        ):
+            print(f"building {what} ...", flush=True)
+            step_started = time.monotonic()
+            go_build(module, out, packages, **options)
+            print(f"  took {time.monotonic() - step_started:.0f}s", flush=True)
+        result = subprocess.run(["gcc", "-static", "-O2", "-s", "-o", str(out / "pause"), str(pins.PAUSE_SOURCE)],
+                                capture_output=True, text=True)
+        if result.returncode != 0:
+            raise ClusterError(f"gcc {pins.PAUSE_SOURCE.name} failed: {result.stderr.strip()[-300:]}")
+        if layout.node_bin_dir.exists():
+            shutil.rmtree(layout.node_bin_dir)
+        out.rename(layout.node_bin_dir)
+        out.mkdir()
+    for stale in layout.node_bin_dir.parent.glob("node-*"):
+        if stale != layout.node_bin_dir and not our_processes(layout):
+            shutil.rmtree(stale, ignore_errors=True)
+    elapsed = time.monotonic() - started
+    print(f"node build took {elapsed:.0f}s; binaries in {layout.node_bin_dir}")
     return elapsed

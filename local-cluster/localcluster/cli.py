@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Sequence
 
 from localcluster import ClusterError, cluster
-from localcluster.build import build
+from localcluster import node
+from localcluster.build import build, build_node
 from localcluster.layout import Layout, default_cache_dir, locked
 
 
@@ -32,7 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--cache-dir", type=Path, default=None,
                         help="state directory (default $LOCAL_CLUSTER_CACHE or <repo>/.cache/local-cluster)")
     sub = parser.add_subparsers(dest="command", required=True)
-    build_parser = sub.add_parser("build", help="build the binaries unless cached")
+    build_parser = sub.add_parser("build", help="build the binaries (the real node's too, where it can run) unless cached")
     build_parser.add_argument("--force", action="store_true", help="rebuild even if cached")
     sub.add_parser("start", help="start (building first if needed) and bootstrap the cluster")
     sub.add_parser("stop", help="stop every process of the cluster; data stays")
@@ -44,6 +45,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "build":
             with locked(layout):
                 build(layout, force=args.force)
+                if node.mode() != "off" and node.why_not(layout) is None:
+                    build_node(layout, force=args.force)
         elif args.command == "start":
             cluster.start(layout)
         elif args.command == "stop":

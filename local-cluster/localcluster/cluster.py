@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import time
 
-from localcluster import ClusterError
-from localcluster.bootstrap import bootstrap, bootstrap_openshift_prerequisites, release_leader_lock, wait_openshift_api
+from localcluster import ClusterError, node
+from localcluster.bootstrap import (bootstrap, bootstrap_openshift_prerequisites, ensure_real_node_placement,
+                                   release_leader_lock, remove_real_node_placement, wait_openshift_api,
+                                   wait_real_node)
 from localcluster.build import build
 from localcluster.components import api_healthy, write_component_configs
 from localcluster.credentials import ensure_tokens, write_client_files
@@ -49,11 +51,35 @@ def _start(layout: Layout) -> bool:
             if "openshift-apiserver" in stage:
                 wait_openshift_api(layout)
         bootstrap(layout)
+        real_node = start_real_node(layout)
     except Exception:
         _stop(layout, quiet=True)
         raise
-    print(f"local cluster up at {layout.host} in {time.monotonic() - started:.0f}s")
+    print(f"local cluster up at {layout.host} in {time.monotonic() - started:.0f}s"
+          + (f", with the real node {node.NODE_NAME}" if real_node else ""))
     return True
+
+
+def start_real_node(layout: Layout) -> bool:
+    """Start the real node where the machine allows it (node.mode()); returns whether it runs.
+    Where it cannot run, the cluster runs on kwok alone and one line says why, unless the
+    node is required."""
+    wanted = node.mode()
+    reason = "switched off (LOCAL_CLUSTER_REAL_NODE=off)" if wanted == "off" else node.why_not(layout)
+    if reason is None:
+        try:
+            node.start(layout)
+            wait_real_node(layout)
+            ensure_real_node_placement(layout, [node.PAUSE_REFERENCE])
+            return True
+        except ClusterError as exc:
+            reason = str(exc)
+            node.stop(layout)
+    remove_real_node_placement(layout)
+    if wanted == "required":
+        raise ClusterError(f"the real node cannot run: {reason}")
+    print(f"local cluster: no real node, every pod is simulated by kwok: {reason}")
+    return False
 
 
 def stop(layout: Layout, quiet: bool = False) -> None:
@@ -63,6 +89,7 @@ def stop(layout: Layout, quiet: bool = False) -> None:
 
 
 def _stop(layout: Layout, quiet: bool = False) -> None:
+    node.stop(layout)
     for component in reversed(COMPONENTS):
         stop_component(layout, component)
     for pid, _name in our_processes(layout):

@@ -15,7 +15,7 @@ from typing import Callable
 import requests
 import yaml
 
-from localcluster import ClusterError, openshift
+from localcluster import ClusterError, node, openshift
 from localcluster.layout import COMPONENTS, HOST, KWOK_NODE_ANNOTATION, POD_CIDR, PORTS, SERVICE_CIDR, Layout
 
 # Debian's docker-registry package (requirements-debian.txt); the cache copies it as bin/registry.
@@ -37,6 +37,8 @@ CONTROLLERS = ("openshift.io/image-trigger", "openshift.io/image-import", "opens
 
 def component_args(layout: Layout, component: str) -> list[str]:
     pki = layout.pki_dir
+    if component in node.NODE_COMPONENTS:
+        return node.component_args(layout, component)
     if component == "etcd":
         client = f"https://{HOST}:{PORTS['etcd']}"
         peer = f"http://{HOST}:{PORTS['etcd-peer']}"
@@ -76,6 +78,10 @@ def component_args(layout: Layout, component: str) -> list[str]:
                 "--requestheader-extra-headers-prefix=X-Remote-Extra-",
                 f"--proxy-client-cert-file={pki / 'front-proxy-client.crt'}",
                 f"--proxy-client-key-file={pki / 'front-proxy-client.key'}",
+                # The real node (node.py): reached on its address, with a client certificate.
+                "--kubelet-preferred-address-types=InternalIP",
+                f"--kubelet-client-certificate={pki / 'apiserver-kubelet-client.crt'}",
+                f"--kubelet-client-key={pki / 'apiserver-kubelet-client.key'}",
                 "--allow-privileged=true", "--enable-priority-and-fairness=false",
                 "--profiling=false", f"--cert-dir={pki}", "--v=1"]
     if component == "kube-controller-manager":
@@ -119,6 +125,8 @@ def component_args(layout: Layout, component: str) -> list[str]:
 
 def component_env(layout: Layout, component: str) -> dict[str, str]:
     """Variables a component gets on top of ours."""
+    if component in node.NODE_COMPONENTS:
+        return node.component_env(component)
     return import_ca_env(layout.pki_dir) if component == "openshift-apiserver" else {}
 
 
@@ -241,6 +249,10 @@ def health_check(layout: Layout, component: str) -> Callable[[], bool] | None:
         "openshift-controller-manager": lambda: http_ok(
             f"https://{HOST}:{PORTS['openshift-controller-manager']}/healthz", verify=ca),
         "dc-deployer": lambda: http_ok(f"http://{HOST}:{PORTS['dc-deployer']}/healthz"),
+        "containerd": lambda: node.runtime_ready(layout),
+        "kubelet": lambda: http_ok(f"http://{HOST}:{PORTS['kubelet-healthz']}/healthz"),
+        "kube-proxy": lambda: http_ok(f"http://{HOST}:{PORTS['kube-proxy-healthz']}/healthz"),
+        "coredns": lambda: http_ok(f"http://{HOST}:{PORTS['coredns-ready']}/ready"),
     }
     return checks.get(component)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Iterator
 
 from localcluster import ClusterError
-from localcluster.pins import REPO_ROOT, build_key
+from localcluster.pins import REPO_ROOT, build_key, node_build_key
 
 HOST = "127.0.0.1"
 # The loopback ports the local control plane keeps for itself: uncommon ones (nothing standard
@@ -35,6 +35,13 @@ PORTS = {
     "openshift-apiserver": 26745,
     "openshift-controller-manager": 26758,
     "dc-deployer": 26748,
+    # the real node (node.py): the kubelet serves on the node's address, the rest on loopback
+    "kubelet": 26750,
+    "kubelet-healthz": 26751,
+    "kube-proxy-healthz": 26752,
+    "kube-proxy-metrics": 26753,
+    "coredns-health": 26754,
+    "coredns-ready": 26755,
 }
 
 # Every component; a stop goes in the other order (a start: START_STAGES).
@@ -57,6 +64,11 @@ NAMESPACES = ("packit-dev", "packit-dev-sandbox", "stream-dev", "stream-dev-sand
 SERVICE_CIDR = "10.96.0.0/16"
 SERVICE_FIRST_IP = "10.96.0.1"
 POD_CIDR = "10.244.0.0/16"
+# The real node (node.py): its name, its address (on a bridge of its own) and its pods' /24,
+# apart from kwok's fake pod addresses.
+REAL_NODE_NAME = "local-node"
+REAL_NODE_IP = "10.245.0.1"
+REAL_POD_SUBNET = "10.245.0.0/24"
 # kwok manages the nodes with this annotation only.
 KWOK_NODE_ANNOTATION = ("kwok.x-k8s.io/node", "fake")
 
@@ -70,6 +82,10 @@ IDENTITIES = {
     "openshift-apiserver": ("system:openshift-apiserver", ["system:masters"]),
     "openshift-controller-manager": ("system:openshift-controller-manager", ["system:masters"]),
     "dc-deployer": ("system:dc-deployer", ["system:masters"]),
+    # the real node: the Node authorizer knows the kubelet by this name and group
+    "kubelet": ("system:node:local-node", ["system:nodes"]),
+    "kube-proxy": ("system:kube-proxy", ["system:masters"]),
+    "coredns": ("system:coredns", ["system:masters"]),
     "deployer": ("deployer", []),
     "norights": ("norights", []),
 }
@@ -142,6 +158,15 @@ class Layout:
 
     def binary(self, name: str) -> Path:
         return self.bin_dir / name
+
+    @property
+    def node_bin_dir(self) -> Path:
+        """The real node's binaries (kubelet, kube-proxy, CoreDNS, crictl, pause, containerd),
+        keyed apart from the control plane's."""
+        return self.cache_dir / "bin" / node_build_key()
+
+    def node_binary(self, name: str) -> Path:
+        return self.node_bin_dir / name
 
     def pid_file(self, component: str) -> Path:
         return self.run_dir / f"{component}.pid"

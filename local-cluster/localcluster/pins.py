@@ -20,6 +20,11 @@ APISERVER_MODULE_DIR = GO_MODULE_DIR / "openshift-apiserver"
 CONTROLLER_MODULE_DIR = GO_MODULE_DIR / "openshift-controller-manager"
 CRANE_MODULE_DIR = GO_MODULE_DIR / "crane"
 DC_DEPLOYER_MODULE_DIR = GO_MODULE_DIR / "dc-deployer"
+# The real node's modules (kubelet and kube-proxy; CoreDNS; crictl) and its sandbox program.
+NODE_MODULE_DIR = GO_MODULE_DIR / "node"
+COREDNS_MODULE_DIR = GO_MODULE_DIR / "coredns"
+CRICTL_MODULE_DIR = GO_MODULE_DIR / "crictl"
+PAUSE_SOURCE = GO_MODULE_DIR / "pause" / "pause.c"
 
 # Pinned in local-cluster/go.mod and local-cluster/kwok/go.mod.
 KUBERNETES_VERSION = "v1.37.2"
@@ -30,6 +35,9 @@ OPENSHIFT_APISERVER_VERSION = "v0.0.0-alpha.0.0.20230503155233-aac3dd5bf054"
 OPENSHIFT_CONTROLLER_MANAGER_VERSION = "v0.0.0-alpha.0.0.20220106174623-2c2d50dbda3a"
 CRANE_VERSION = "v0.22.1"
 OC_VERSION = "v0.0.0-alpha.0.0.20250108103617-ae1bd9e4a75b"
+# Pinned in local-cluster/coredns/go.mod and local-cluster/crictl/go.mod.
+COREDNS_VERSION = "v1.15.0"
+CRICTL_VERSION = "v1.37.0"
 
 # Published modules that a build lays out in a module directory with small additions,
 # because the proxy serves neither OpenShift's forks nor fixed releases (build.prepare_sources):
@@ -88,3 +96,15 @@ def build_key() -> str:
         digest.update(patch.read_bytes())
     digest.update(repr(CRD_GLOBS).encode())
     return f"k8s-{KUBERNETES_VERSION}_etcd-{ETCD_VERSION}_kwok-{KWOK_VERSION}_{digest.hexdigest()[:10]}"
+
+
+def node_build_key() -> str:
+    """Directory name for the real node's binaries: its versions plus a hash of its pins."""
+    digest = hashlib.sha256(k8s_ldflags().encode())
+    for module in (NODE_MODULE_DIR, COREDNS_MODULE_DIR, CRICTL_MODULE_DIR):
+        for name in ("go.mod", "go.sum", "main.go", "tools.go"):
+            path = module / name
+            if path.exists():
+                digest.update(path.read_bytes())
+    digest.update(PAUSE_SOURCE.read_bytes())
+    return f"node-{KUBERNETES_VERSION}_coredns-{COREDNS_VERSION}_{digest.hexdigest()[:10]}"

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from localcluster import openshift
-from localcluster.layout import HOST, SERVICE_FIRST_IP, Layout
+from localcluster.layout import HOST, REAL_NODE_IP, REAL_NODE_NAME, SERVICE_FIRST_IP, Layout
 
 
 def write_private(path: Path, data: bytes) -> None:
@@ -158,6 +158,11 @@ LEAVES = (
               f"{openshift.SERVICE}.{openshift.NAMESPACE}.svc.cluster.local", "localhost"), ips=(HOST,)),
     Leaf("openshift-controller-manager", "ca", "openshift-controller-manager", dns=("localhost",), ips=(HOST,)),
     Leaf("registry", "ca", "local-registry", dns=("localhost",), ips=(HOST,)),
+    # The real node: the kubelet's serving certificate, and the API server's client
+    # certificate for the kubelet (logs, exec, port-forward).
+    Leaf("kubelet", "ca", REAL_NODE_NAME, dns=(REAL_NODE_NAME,), ips=(REAL_NODE_IP,)),
+    Leaf("apiserver-kubelet-client", "ca", "kube-apiserver-kubelet-client", server=False, client=True,
+         organization="system:masters"),
 )
 
 
