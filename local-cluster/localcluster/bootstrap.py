@@ -10,12 +10,15 @@ idempotent: the test fixture runs it again on a running cluster.
 
 from __future__ import annotations
 
+import shutil
 import time
+from pathlib import Path
 from typing import Callable
 
 from localcluster import ClusterError, openshift
 from localcluster.images import ensure_images
-from localcluster.layout import IDENTITIES, KWOK_NODE_ANNOTATION, NAMESPACES, PORTS, Layout
+from localcluster.layout import (IDENTITIES, KWOK_NODE_ANNOTATION, NAMESPACES, PORTS, REAL_POD_NAMESPACES,
+                                REAL_PODS_LABEL, Layout)
 from localcluster.pins import REPO_ROOT
 from localcluster.processes import read_pid
 
@@ -27,6 +30,9 @@ PV_COUNT = 40
 PV_SIZE = "20Gi"
 # Volumes of a storage class (static, bound by class name): the managed platform's aws-ebs.
 CLASS_POOLS = {"aws-ebs": 8}
+# The volumes' directories (hostPath): real on the real node, where claims keep their data
+# across pod deletions and cluster restarts.
+VOLUME_ROOT = Path("/var/lib/local-cluster")
 
 
 def api_client(layout: Layout, token: str):
@@ -100,8 +106,12 @@ def bootstrap_openshift_prerequisites(layout: Layout) -> None:
     crd_names += openshift.install_crds(ext, MPP_CRDS, _create_or_replace)
     for namespace in (*NAMESPACES, openshift.NAMESPACE, openshift.INFRA_NAMESPACE, openshift.CONTROLLER_NAMESPACE):
         labels = {"local-cluster/project": "true"} if namespace in NAMESPACES else {}
+        if namespace in REAL_POD_NAMESPACES:
+            labels[REAL_PODS_LABEL[0]] = REAL_PODS_LABEL[1]
         _create_if_missing(lambda namespace=namespace, labels=labels: core.create_namespace(
             {"metadata": {"name": namespace, "labels": labels}}))
+        if labels:
+            core.patch_namespace(namespace, {"metadata": {"labels": labels}})
     wait_for(lambda: _crds_established(ext, crd_names), 60, "OpenShift config CRDs to be established")
     for plural, group_version, body in openshift.cluster_config_objects():
         group, version = group_version.split("/")
@@ -234,6 +244,10 @@ def recycle_volumes(layout: Layout) -> None:
     from kubernetes import client
 
     ensure_volumes(client.CoreV1Api(api_client(layout, layout.token("admin"))))
+    from localcluster import node
+
+    if node.enabled(layout):
+        open_volume_dirs(layout)
 
 
 def ensure_volumes(core) -> None:
@@ -254,9 +268,29 @@ def ensure_volumes(core) -> None:
                          "persistentVolumeReclaimPolicy": "Retain",
                          "storageClassName": storage_class,
                          "volumeMode": "Filesystem",
-                         "hostPath": {"path": f"/var/lib/local-cluster/{name}", "type": ""}}})
+                         "hostPath": {"path": str(VOLUME_ROOT / name), "type": ""}}})
         elif pv.status.phase == "Released":
+            # Its claim was deleted by name: like a Delete policy, the data goes with it
+            # before the volume is offered again (on the real node it is a real directory).
+            empty_volume_dir(Path(pv.spec.host_path.path))
             core.patch_persistent_volume(name, {"spec": {"claimRef": None}})
+
+
+def open_volume_dirs(layout: Layout) -> None:
+    """The pool's directories for the real node, writable by any uid as an OpenShift pod runs
+    with an arbitrary one (a hostPath volume gets no fsGroup); what is inside stays."""
+    from kubernetes import client
+
+    core = client.CoreV1Api(api_client(layout, layout.token("admin")))
+    for pv in core.list_persistent_volume(label_selector="local-cluster/pool=true").items:
+        path = Path(pv.spec.host_path.path)
+        path.mkdir(parents=True, exist_ok=True)
+        path.chmod(0o777)
+
+
+def empty_volume_dir(path: Path) -> None:
+    if path.is_dir() and path.parent == VOLUME_ROOT:
+        shutil.rmtree(path)
 
 
 def ensure_nodes(core) -> None:
@@ -317,14 +351,9 @@ def _default_service_accounts(core) -> bool:
 PLACEMENT_POLICY = "local-cluster-real-node"
 
 
-def real_image_prefixes(layout: Layout, references: list[str]) -> list[str]:
-    """`<registry>/<repository>` of every image that has a real build: a pod whose every image
-    starts with one of these (then `:` or `@`) runs on the real node."""
-    return sorted({f"{layout.registry}/{reference.rsplit(':', 1)[0] if '@' not in reference else reference.split('@')[0]}"
-                   for reference in references})
-
-
 def placement_expression(prefixes: list[str]) -> str:
+    """True for a pod whose every image is one of the repositories (then `:` or `@`): those
+    with a real build (node.push_stand_ins)."""
     listed = ", ".join(f"'{prefix}'" for prefix in prefixes)
     image_ok = f"[{listed}].exists(p, c.image.startsWith(p + ':') || c.image.startsWith(p + '@'))"
     return (f"object.spec.containers.all(c, {image_ok}) && "
@@ -342,7 +371,7 @@ def placement_patch(key: str, value: str) -> str:
         f'JSONPatch{{op: "add", path: "/spec/tolerations", value: [{toleration}]}}]')
 
 
-def ensure_real_node_placement(layout: Layout, references: list[str]) -> None:
+def ensure_real_node_placement(layout: Layout, repositories: list[str]) -> None:
     """A MutatingAdmissionPolicy (and its binding) that gives every new pod whose images all
     have a real build the real node's node selector and toleration; the product's manifests
     stay as they are."""
@@ -357,9 +386,10 @@ def ensure_real_node_placement(layout: Layout, references: list[str]) -> None:
         "metadata": {"name": PLACEMENT_POLICY},
         "spec": {
             "matchConstraints": {"resourceRules": [{"apiGroups": [""], "apiVersions": ["v1"],
-                                                    "operations": ["CREATE"], "resources": ["pods"]}]},
+                                                    "operations": ["CREATE"], "resources": ["pods"]}],
+                                 "namespaceSelector": {"matchLabels": dict([REAL_PODS_LABEL])}},
             "matchConditions": [{"name": "every-image-has-a-real-build",
-                                 "expression": placement_expression(real_image_prefixes(layout, references))}],
+                                 "expression": placement_expression(sorted(set(repositories)))}],
             "failurePolicy": "Fail",
             "reinvocationPolicy": "Never",
             # A JSON patch: an apply configuration may not change the atomic nodeSelector

@@ -7,6 +7,7 @@ import time
 
 from localcluster import ClusterError, node
 from localcluster.bootstrap import (bootstrap, bootstrap_openshift_prerequisites, ensure_real_node_placement,
+                                   open_volume_dirs,
                                    release_leader_lock, remove_real_node_placement, wait_openshift_api,
                                    wait_real_node)
 from localcluster.build import build
@@ -68,9 +69,10 @@ def start_real_node(layout: Layout) -> bool:
     reason = "switched off (LOCAL_CLUSTER_REAL_NODE=off)" if wanted == "off" else node.why_not(layout)
     if reason is None:
         try:
-            node.start(layout)
+            references = node.start(layout)
             wait_real_node(layout)
-            ensure_real_node_placement(layout, [node.PAUSE_REFERENCE])
+            open_volume_dirs(layout)
+            ensure_real_node_placement(layout, references)
             return True
         except ClusterError as exc:
             reason = str(exc)
@@ -110,12 +112,19 @@ def status(layout: Layout) -> int:
         running += pid is not None
         port = PORTS.get(component)
         print(f"{component:24} {'running pid ' + str(pid) if pid else 'stopped':20} {HOST}:{port}")
+    node_running = 0
+    if node.enabled(layout):
+        for component in node.NODE_COMPONENTS:
+            pid = read_pid(layout, component)
+            node_running += pid is not None
+            print(f"{component:24} {'running pid ' + str(pid) if pid else 'stopped':20} real node {node.NODE_NAME}")
     healthy = api_healthy(layout) if running else False
     print(f"api {layout.host}: {'ready' if healthy else 'not ready'}")
     if healthy:
         print(f"kubeconfigs: {layout.kubeconfig('admin')}, {layout.kubeconfig('deployer')}")
         print(f"ansible connection vars: {layout.connection_vars}")
-    return 0 if healthy and running == len(COMPONENTS) else 3
+    node_complete = not node.enabled(layout) or node_running == len(node.NODE_COMPONENTS)
+    return 0 if healthy and running == len(COMPONENTS) and node_complete else 3
 
 
 def info(layout: Layout) -> None:

@@ -46,6 +46,24 @@ def dev_image_references(images_file: Path = REPO_ROOT / "roles" / "model" / "de
     return sorted(references)
 
 
+def dev_image_streams(images_file: Path = REPO_ROOT / "roles" / "model" / "defaults" / "main" / "images.yml",
+                      services: Iterable[str] = ("packit", "stream")) -> dict[str, set[str]]:
+    """reference -> the names of the ImageStreams that import it in the dev deployments (the
+    keys of the role's `images`)."""
+    import jinja2
+
+    raw = yaml.safe_load(images_file.read_text())
+    data = yaml.safe_load((images_file.parent / "data.yml").read_text())
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    streams: dict[str, set[str]] = {}
+    for service in services:
+        values = {"service": service, "deployment": "dev", "postgres_version": data["postgres_version"]}
+        values["image_tag"] = env.from_string(str(raw["image_tag"])).render(values)
+        for name, reference in raw["images"].items():
+            streams.setdefault(env.from_string(str(reference)).render(values), set()).add(name)
+    return streams
+
+
 def layer_tar(reference: str, generation: int) -> bytes:
     """A one-file layer naming the reference and a generation, so every push is a new digest."""
     content = f"{reference}\ngeneration {generation}\n".encode()

@@ -59,7 +59,12 @@ NAMESPACES = ("packit-dev", "packit-dev-sandbox", "stream-dev", "stream-dev-sand
               "packit-broker",  # the broker jobs tests
               "packit-molecule",  # the molecule scenario (molecule/default)
               "packit-bench", "packit-bench-sandbox",  # make benchmark (emptied before each first deploy)
-              "packit--mpp", "packit--config")  # the managed-platform test: a tenant's project and config namespace
+              "packit--mpp", "packit--config",  # the managed-platform test: a tenant's project and config namespace
+              "packit-data")  # the data tier on the real node
+# The namespaces whose pods may run on the real node (node.py): the placement policy matches
+# only namespaces with this label.
+REAL_POD_NAMESPACES = ("packit-data",)
+REAL_PODS_LABEL = ("local-cluster/real-pods", "true")
 
 SERVICE_CIDR = "10.96.0.0/16"
 SERVICE_FIRST_IP = "10.96.0.1"

@@ -28,7 +28,8 @@ import time
 from pathlib import Path
 
 from localcluster import ClusterError
-from localcluster.layout import HOST, PORTS, REAL_NODE_IP, REAL_NODE_NAME, REAL_POD_SUBNET, Layout
+from localcluster.layout import (HOST, POD_CIDR, PORTS, REAL_NODE_IP, REAL_NODE_NAME, REAL_POD_NAMESPACES, REAL_POD_SUBNET,
+                                SERVICE_CIDR, Layout)
 
 NODE_NAME, NODE_IP, POD_SUBNET = REAL_NODE_NAME, REAL_NODE_IP, REAL_POD_SUBNET
 BRIDGE = "lc-br0"
@@ -95,20 +96,33 @@ def why_not(layout: Layout) -> str | None:
 def write_configs(layout: Layout) -> None:
     """containerd's, the CNI network's, the kubelet's, kube-proxy's and CoreDNS's config."""
     base = node_dir(layout)
-    for sub in ("containerd", "cni", "cni-ipam", "kubelet", "certs.d", f"certs.d/{layout.registry}"):
+    for sub in ("containerd", "cni", "cni-ipam", "kubelet", "certs.d"):
         (base / sub).mkdir(parents=True, exist_ok=True)
-    (base / "containerd.toml").write_text(containerd_config(layout))
-    (base / "certs.d" / layout.registry / "hosts.toml").write_text(
-        f'server = "https://{layout.registry}"\n\n[host."https://{layout.registry}"]\n'
-        f'  capabilities = ["pull", "resolve"]\n  ca = "{layout.ca_cert}"\n')
-    (base / "cni" / "10-local-cluster.conflist").write_text(json.dumps({
+    write_if_changed(base / "containerd.toml", containerd_config(layout))
+    # The registry on loopback, also under the internal registry's name (pull only).
+    from localcluster.components import INTERNAL_REGISTRY
+
+    for name in (layout.registry, INTERNAL_REGISTRY):
+        (base / "certs.d" / name).mkdir(parents=True, exist_ok=True)
+        write_if_changed(base / "certs.d" / name / "hosts.toml",
+            f'server = "https://{layout.registry}"\n\n[host."https://{layout.registry}"]\n'
+            f'  capabilities = ["pull", "resolve"]\n  ca = "{layout.ca_cert}"\n')
+    write_if_changed(base / "cni" / "10-local-cluster.conflist", json.dumps({
         "cniVersion": "1.0.0", "name": "local-cluster",
         "plugins": [{"type": "bridge", "bridge": BRIDGE, "isGateway": True, "ipMasq": False, "hairpinMode": True,
+                     # No default route: a pod reaches the bridge and the Services, nothing else.
                      "ipam": {"type": "host-local", "dataDir": str(base / "cni-ipam"),
-                              "ranges": [[{"subnet": POD_SUBNET, "gateway": NODE_IP}]]}}]}, indent=1))
-    (base / "kubelet.yaml").write_text(json.dumps(kubelet_config(layout), indent=1))
-    (base / "kube-proxy.yaml").write_text(json.dumps(kube_proxy_config(layout), indent=1))
-    (base / "Corefile").write_text(corefile(layout))
+                              "ranges": [[{"subnet": POD_SUBNET, "gateway": NODE_IP}]],
+                              "routes": [{"dst": SERVICE_CIDR}]}}]}, indent=1))
+    write_if_changed(base / "kubelet.yaml", json.dumps(kubelet_config(layout), indent=1))
+    write_if_changed(base / "kube-proxy.yaml", json.dumps(kube_proxy_config(layout), indent=1))
+    write_if_changed(base / "Corefile", corefile(layout))
+
+
+def write_if_changed(path: Path, text: str) -> None:
+    """kube-proxy exits when its config file is written, even with the same content."""
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
 
 
 def containerd_config(layout: Layout) -> str:
@@ -192,9 +206,10 @@ def kube_proxy_config(layout: Layout) -> dict:
 
 
 def corefile(layout: Layout) -> str:
-    """Names of the cluster only: nothing is forwarded outside it."""
+    """Names of the cluster only: every other name is NXDOMAIN, nothing is forwarded outside
+    it (a zone of its own, as the template plugin runs before the kubernetes one)."""
     kubeconfig = layout.kubeconfig("coredns")
-    return f""".:53 {{
+    return f"""cluster.local:53 in-addr.arpa:53 ip6.arpa:53 {{
     bind {NODE_IP}
     errors
     health {HOST}:{PORTS['coredns-health']}
@@ -202,9 +217,13 @@ def corefile(layout: Layout) -> str:
     kubernetes cluster.local in-addr.arpa ip6.arpa {{
         kubeconfig {kubeconfig} coredns
         pods insecure
-        fallthrough in-addr.arpa ip6.arpa
     }}
     cache 5
+}}
+
+.:53 {{
+    bind {NODE_IP}
+    errors
     template ANY ANY {{
         rcode NXDOMAIN
     }}
@@ -262,6 +281,10 @@ def prepare_host(layout: Layout) -> None:
     if f" {NODE_IP}/" not in addresses:
         run("ip", "addr", "add", f"{NODE_IP}/24", "dev", BRIDGE)
     run("ip", "link", "set", BRIDGE, "up")
+    # The Service addresses are the bridge's (kube-proxy turns them into the pods'), and kwok's
+    # pod addresses lead nowhere: no packet for either leaves by the host's default route.
+    for route in host_routes():
+        run("ip", "route", "replace", *route)
     # Service traffic from a pod back to a pod on the bridge is routed (DNAT, then out again).
     sysctl_path("net/ipv4/ip_forward").write_text("1")
     if sysctl_path("net/bridge/bridge-nf-call-iptables").exists():
@@ -280,6 +303,10 @@ def prepare_host(layout: Layout) -> None:
         for name in ("cpuset.cpus", "cpuset.mems"):
             if not (cpuset / name).read_text().strip():
                 (cpuset / name).write_text((CGROUP_V1 / "cpuset" / name).read_text().strip())
+
+
+def host_routes() -> list[tuple[str, ...]]:
+    return [(SERVICE_CIDR, "dev", BRIDGE, "src", NODE_IP), ("unreachable", POD_CIDR)]
 
 
 def cgroup_hierarchies() -> list[Path]:
@@ -411,6 +438,8 @@ def teardown_network(layout: Layout) -> None:
         run("ip", "link", "delete", name, check=False)
     if run("ip", "link", "show", BRIDGE, check=False).returncode == 0:
         run("ip", "link", "delete", BRIDGE)
+    for route in host_routes():  # the first went with the bridge
+        run("ip", "route", "delete", *route, check=False)
     shutil.rmtree(node_dir(layout) / "cni-ipam", ignore_errors=True)
     record = node_dir(layout) / "sysctls.json"
     if record.exists():
@@ -427,6 +456,8 @@ def leftovers(layout: Layout) -> list[str]:
         found.append(f"link {BRIDGE}")
     if run("iptables", "-w", "-n", "-L", FIREWALL_CHAIN, check=False).returncode == 0:
         found.append(f"iptables chain {FIREWALL_CHAIN}")
+    routes = run("ip", "route", "show", "table", "all", check=False).stdout
+    found += [f"route {cidr}" for cidr in (SERVICE_CIDR, POD_CIDR) if cidr in routes]
     if "KUBE-" in run("iptables-save", check=False).stdout:
         found.append("kube-proxy's iptables chains")
     found += [f"mount {point}" for point in our_mounts(layout)]
@@ -472,9 +503,42 @@ def push_pause(layout: Layout) -> None:
         layer.unlink(missing_ok=True)
 
 
-def start(layout: Layout) -> None:
-    """Bring the real node up on a running control plane; ClusterError when it cannot run
-    (the caller tears down what was made)."""
+def push_stand_ins(layout: Layout) -> list[str]:
+    """Build (once per recipe key) the images of nodeimages.IMAGES and push each under every
+    reference it stands in for, as the registry mirror names it; returns the repositories
+    (`host/path`, no tag) that pods may name them by.
+    A push of what the registry already holds changes nothing (same digest)."""
+    from localcluster import nodeimages
+    from localcluster.components import INTERNAL_REGISTRY
+    from localcluster.images import dev_image_streams, mirror_reference
+
+    env = {"SSL_CERT_FILE": str(layout.ca_cert), "HOME": str(layout.binary("crane").parent)}
+    streams = dev_image_streams()
+    references = []
+
+    def push(reference: str, archive: Path) -> None:
+        nodeimages.push_image(archive, layout.binary("crane"), mirror_reference(layout.registry, reference), env)
+        references.append(f"{layout.registry}/{reference.rsplit(':', 1)[0]}")
+        # What an image trigger with the Local reference policy writes into a workload is the
+        # internal registry's <namespace>/<stream>@<digest>; the registry serves it (the same
+        # manifest, so the same digest) to containerd, which mirrors that name to it.
+        for namespace in REAL_POD_NAMESPACES:
+            for stream in sorted(streams.get(reference, ())):
+                nodeimages.push_image(archive, layout.binary("crane"), f"{layout.registry}/{namespace}/{stream}:latest",
+                                      env)
+                references.append(f"{INTERNAL_REGISTRY}/{namespace}/{stream}")
+
+    try:
+        nodeimages.build_images(layout.binary("crane"), layout.cache_dir / "node-images", push)
+    except RuntimeError as exc:
+        raise ClusterError(str(exc)) from exc
+    return references
+
+
+def start(layout: Layout) -> list[str]:
+    """Bring the real node up on a running control plane, with the stand-in images in the
+    registry; returns the references those serve. ClusterError when it cannot run (the caller
+    tears down what was made)."""
     from localcluster import build, processes
 
     build.build_node(layout)
@@ -483,9 +547,11 @@ def start(layout: Layout) -> None:
     write_configs(layout)
     enabled_flag(layout).write_text("")
     push_pause(layout)
+    references = push_stand_ins(layout)
     for component in NODE_COMPONENTS:
         processes.start_component(layout, component)
         processes.wait_component(layout, component, timeout=90)
+    return references
 
 
 def stop(layout: Layout) -> None:

@@ -17,7 +17,7 @@ import yaml
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from localcluster import openshift
+from localcluster import node, openshift
 from localcluster.bootstrap import CLASS_POOLS, NODE_COUNT, PV_COUNT
 from localcluster.components import INTERNAL_REGISTRY
 from localcluster.layout import COMPONENTS, PORTS
@@ -398,12 +398,22 @@ def _our_pids(cache_dir: Path) -> list[int]:
     return found
 
 
+def _command_lines() -> list[str]:
+    lines = []
+    for entry in Path("/proc").iterdir():
+        with contextlib.suppress(OSError):
+            if entry.name.isdigit():
+                lines.append((entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
+    return lines
+
+
 def test_stop_leaves_nothing_running_and_start_does_not_rebuild(local_cluster):
     if local_cluster.other_sessions():
         pytest.skip(f"other test sessions use the cluster (pids {local_cluster.other_sessions()}); not stopping it")
     layout = local_cluster.layout
     binaries = {p: p.stat().st_mtime_ns for p in layout.bin_dir.iterdir()}
-    assert len(_our_pids(layout.cache_dir)) == len(COMPONENTS)
+    processes = len(COMPONENTS) + (len(node.NODE_COMPONENTS) if node.enabled(layout) else 0)
+    assert len(_our_pids(layout.cache_dir)) == processes
 
     owned_by_session = session_owned_flag(layout).exists()
     # A cache made with other ports: the start puts the current port in place of the old one.
@@ -411,9 +421,16 @@ def test_stop_leaves_nothing_running_and_start_does_not_rebuild(local_cluster):
     core.patch_namespaced_service(openshift.SERVICE, openshift.NAMESPACE,
                                   {"spec": {"ports": [{"name": "https", "port": 26999, "protocol": "TCP"}]}},
                                   _content_type="application/merge-patch+json")
+    real_node = node.enabled(layout)
+    # The sysctls as they were before the real node changed them (its start recorded them).
+    sysctls_before = json.loads((node.node_dir(layout) / "sysctls.json").read_text()) if real_node else {}
     stopped = _run_script("stop")
     assert stopped.returncode == 0, stopped.stderr
     assert _our_pids(layout.cache_dir) == []
+    # Nothing of the real node is left on the host: links, iptables chains, mounts, cgroups.
+    assert node.leftovers(layout) == []
+    assert {name: node.sysctl_path(name).read_text().strip() for name in sysctls_before} == sysctls_before
+    assert not any(line.startswith(node.SHIM) for line in _command_lines())
     assert all(read_pid(layout, c) is None for c in COMPONENTS)
     status = _run_script("status")
     assert status.returncode != 0 and "not ready" in status.stdout
@@ -424,7 +441,7 @@ def test_stop_leaves_nothing_running_and_start_does_not_rebuild(local_cluster):
     assert started.returncode == 0, started.stderr
     assert "binaries cached" in started.stdout and "build took" not in started.stdout
     assert {p: p.stat().st_mtime_ns for p in layout.bin_dir.iterdir()} == binaries
-    assert len(_our_pids(layout.cache_dir)) == len(COMPONENTS)
+    assert len(_our_pids(layout.cache_dir)) == processes
     ports = core.read_namespaced_service(openshift.SERVICE, openshift.NAMESPACE).spec.ports
     assert [(p.name, p.port) for p in ports] == [("https", PORTS["openshift-apiserver"])]
     # Data survived the restart and the deployer token still works.

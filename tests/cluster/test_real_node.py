@@ -1,0 +1,228 @@
+"""The data tier on the local cluster's real node, in the namespace packit-data.
+
+The real node is a kubelet with containerd, runc and the CNI bridge (local-cluster/
+localcluster/node.py); the placement policy sends to it every pod of packit-data whose
+images all have a real build (local-cluster/localcluster/nodeimages.py: PostgreSQL, Redis,
+nginx, and Debian's Prometheus push gateway standing in for the aggregating gateway). So
+here the processes run: probes are the servers' own, rows and keys are written to real
+directories, Services are reached through kube-proxy's rules and CoreDNS.
+
+The tests run in file order on one deployment of postgres, redis and pushgateway, which the
+first test deploys into the emptied namespace. Without a real node (a machine that cannot
+run one, or LOCAL_CLUSTER_REAL_NODE=off) they are skipped with the reason; in CI the node is
+required (tests/run.sh), so there they run.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+import requests
+import urllib3
+from kubernetes import client
+from kubernetes.stream import stream
+
+from localcluster import node
+from localcluster.layout import REAL_POD_SUBNET
+from tests.support.deploytools import empty_project_namespaces, make_in_project
+
+pytestmark = pytest.mark.cluster
+PROJECT = "packit-data"
+EMPTIED_AFTER = (PROJECT,)  # conftest
+TAGS = "secrets,postgres,redis,pushgateway"  # secrets: the TLS pair nginx serves with
+SIDE_COMPONENTS = ("postgres", "redis", "pushgateway", "pushgateway-nginx")
+
+
+@pytest.fixture(scope="module")
+def core(local_cluster):
+    if not node.enabled(local_cluster.layout):
+        pytest.skip("the local cluster runs without a real node (see the output of its start)")
+    return client.CoreV1Api(local_cluster.admin_client())
+
+
+def make(local_cluster, target: str, secrets_dir, **variables: str):
+    return make_in_project(local_cluster, target, secrets_dir, PROJECT, PROJECT, **variables)
+
+
+def pods_of(core, app: str) -> list:
+    return [pod for pod in core.list_namespaced_pod(PROJECT).items
+            if pod.metadata.labels.get("app.kubernetes.io/name") == app and not pod.metadata.deletion_timestamp]
+
+
+def wait_ready(core, app: str, timeout: float = 240, other_than: str | None = None):
+    """The one Ready pod of `app` (not the pod named other_than), by its own readiness probe."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for pod in pods_of(core, app):
+            if pod.metadata.name == other_than:
+                continue
+            conditions = {c.type: c.status for c in pod.status.conditions or []}
+            if conditions.get("Ready") == "True":
+                return pod
+        time.sleep(1)
+    states = [(p.metadata.name, p.spec.node_name, p.status.phase,
+               [(s.name, s.state.to_dict(), s.restart_count) for s in p.status.container_statuses or []])
+              for p in pods_of(core, app)]
+    raise AssertionError(f"no Ready pod of {app} after {timeout:.0f}s: {states}")
+
+
+def exec_in(core, pod, command: list[str], container: str | None = None) -> str:
+    """Run a command in a pod's container through the API server and the kubelet."""
+    return stream(core.connect_get_namespaced_pod_exec, pod.metadata.name, PROJECT, command=command,
+                  container=container or pod.spec.containers[0].name,
+                  stderr=True, stdin=False, stdout=True, tty=False)
+
+
+def psql(core, pod, sql: str, timeout: float = 60) -> str:
+    """SQL as the application's user, over TCP to the postgres Service by its name. A pod that
+    has just become Ready is reached once kube-proxy and CoreDNS have its Service's new state
+    (a second or a few): until then psql cannot connect, and the statement is sent again."""
+    command = ["sh", "-c", 'PGPASSWORD="$POSTGRESQL_PASSWORD" psql -h postgres -U "$POSTGRESQL_USER" '
+                           '-d "$POSTGRESQL_DATABASE" -v ON_ERROR_STOP=1 -At -c "$0"', sql]
+    deadline = time.monotonic() + timeout
+    while True:
+        output = exec_in(core, pod, command)
+        unreached = output.startswith("psql: error: connection to server") or "could not translate host name" in output
+        if not unreached or time.monotonic() > deadline:
+            return output
+        time.sleep(1)
+
+
+def delete_and_wait(core, app: str):
+    (old,) = pods_of(core, app)
+    core.delete_namespaced_pod(old.metadata.name, PROJECT)
+    return wait_ready(core, app, other_than=old.metadata.name)
+
+
+def test_the_side_components_run_for_real(core, admin, local_cluster, secrets_dir):
+    empty_project_namespaces(admin, local_cluster, (PROJECT,))
+    deployed = make(local_cluster, "deploy", secrets_dir, TAGS=TAGS)
+    assert deployed.returncode == 0, deployed.stdout[-3000:]
+    for app in SIDE_COMPONENTS:
+        pod = wait_ready(core, app)
+        assert pod.spec.node_name == node.NODE_NAME, (app, pod.spec.node_name)
+        network = REAL_POD_SUBNET.rsplit(".", 1)[0] + "."
+        assert pod.status.pod_ip.startswith(network), (app, pod.status.pod_ip)
+        assert all(s.started and s.restart_count == 0 for s in pod.status.container_statuses), app
+    # Pods of other images (none here) and pods outside packit-data stay on kwok.
+    other = [p for p in client.CoreV1Api(local_cluster.admin_client()).list_pod_for_all_namespaces().items
+             if p.spec.node_name == node.NODE_NAME and p.metadata.namespace != PROJECT]
+    assert other == []
+
+
+def test_rows_survive_a_pod_deletion_and_cleanup_and_deploy(core, local_cluster, secrets_dir):
+    pod = wait_ready(core, "postgres")
+    psql(core, pod, "CREATE TABLE kept (id int PRIMARY KEY, note text); INSERT INTO kept VALUES (1, 'first')")
+    pod = delete_and_wait(core, "postgres")
+    assert psql(core, pod, "SELECT note FROM kept WHERE id = 1").strip() == "first"
+
+    cleaned = make(local_cluster, "cleanup", secrets_dir, TAGS=TAGS)
+    assert cleaned.returncode == 0, cleaned.stdout[-3000:]
+    deployed = make(local_cluster, "deploy", secrets_dir, TAGS=TAGS)
+    assert deployed.returncode == 0, deployed.stdout[-3000:]
+    pod = wait_ready(core, "postgres")
+    assert psql(core, pod, "SELECT note FROM kept WHERE id = 1").strip() == "first"
+
+
+def test_dump_and_restore_run_in_the_cluster(core, admin, local_cluster, secrets_dir):
+    """make db-dump and make db-restore: pg_dump and pg_restore run as Jobs on the real node,
+    against the postgres Service by name; the restored rows equal the dumped ones."""
+    pod = wait_ready(core, "postgres")
+    psql(core, pod, "CREATE TABLE dumped (id int PRIMARY KEY, note text); "
+                    "INSERT INTO dumped SELECT i, md5(i::text) FROM generate_series(1, 500) i")
+    before = psql(core, pod, "SELECT count(*), md5(string_agg(note, ',' ORDER BY id)) FROM dumped")
+    dumped = make(local_cluster, "db-dump", secrets_dir, DUMP="real-node.dump")
+    assert dumped.returncode == 0, dumped.stdout[-3000:]
+    jobs = admin.resources.get(api_version="batch/v1", kind="Job").get(namespace=PROJECT).to_dict()["items"]
+    (dump_job,) = [job for job in jobs if job["metadata"]["name"].startswith("db-dump-")]
+    job_pods = core.list_namespaced_pod(PROJECT, label_selector=f"job-name={dump_job['metadata']['name']}").items
+    assert [p.spec.node_name for p in job_pods] == [node.NODE_NAME]
+    assert [p.status.phase for p in job_pods] == ["Succeeded"]
+
+    psql(core, pod, "DELETE FROM dumped WHERE id > 100; UPDATE kept SET note = 'changed'")
+    restored = make(local_cluster, "db-restore", secrets_dir, DUMP="real-node.dump")
+    assert restored.returncode == 0, restored.stdout[-3000:]
+    pod = wait_ready(core, "postgres")
+    assert psql(core, pod, "SELECT count(*), md5(string_agg(note, ',' ORDER BY id)) FROM dumped") == before
+    assert psql(core, pod, "SELECT note FROM kept WHERE id = 1").strip() == "first"
+
+
+def test_redis_keeps_its_data_across_a_pod_deletion(core):
+    pod = wait_ready(core, "redis")
+    assert exec_in(core, pod, ["redis-cli", "-h", "redis", "SET", "kept", "across-restarts"]).strip() == "OK"
+    assert exec_in(core, pod, ["redis-cli", "SAVE"]).strip() == "OK"
+    pod = delete_and_wait(core, "redis")
+    deadline = time.monotonic() + 60
+    while (value := exec_in(core, pod, ["redis-cli", "-h", "redis", "GET", "kept"])).startswith("Could not connect") \
+            and time.monotonic() < deadline:  # the Service's new endpoint, as for psql
+        time.sleep(1)
+    assert value.strip() == "across-restarts"
+
+
+def service_url(core, name: str, scheme: str = "http") -> str:
+    service = core.read_namespaced_service(name, PROJECT)
+    return f"{scheme}://{service.spec.cluster_ip}:{service.spec.ports[0].port}"
+
+
+def test_pushes_reach_the_gateway_and_nginx_serves_only_get(core):
+    wait_ready(core, "pushgateway")
+    wait_ready(core, "pushgateway-nginx")
+    gateway, public = service_url(core, "pushgateway"), service_url(core, "pushgateway-nginx", "https")
+    # From the host through kube-proxy's rules to the pods on the bridge (ClusterIPs); nginx
+    # reaches the gateway by the Service's name (CoreDNS) and ClusterIP. nginx serves the
+    # secrets' TLS pair (a test certificate, not checked here).
+    urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+    for job in ("worker-a", "worker-b"):
+        pushed = requests.post(f"{gateway}/metrics/job/{job}", data="tasks_done_total 3\n", timeout=10)
+        assert pushed.status_code in (200, 202), pushed.text
+    metrics = requests.get(f"{public}/metrics", timeout=10, verify=False)
+    assert metrics.status_code == 200
+    lines = [line for line in metrics.text.splitlines() if line.startswith("tasks_done_total")]
+    assert sorted(lines) == ['tasks_done_total{instance="",job="worker-a"} 3',
+                             'tasks_done_total{instance="",job="worker-b"} 3']
+    refused = requests.post(f"{public}/metrics", data="tasks_done_total 1\n", timeout=10, verify=False)
+    assert refused.status_code == 405 and refused.headers["Allow"] == "GET, HEAD"
+    assert requests.get(f"{public}/metrics/job/worker-a", timeout=10, verify=False).status_code == 404
+
+
+def container_init_pid(pod_uid: str) -> int:
+    """The host pid of the process that is pid 1 of a container of the pod (not the sandbox's
+    pause): found by the pod's cgroup, which the kubelet names after its uid."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cgroups = (entry / "cgroup").read_text()
+            status = (entry / "status").read_text()
+            command = (entry / "cmdline").read_bytes().split(b"\0")[0].decode(errors="replace")
+        except OSError:
+            continue
+        namespace_pids = next(line.split()[1:] for line in status.splitlines() if line.startswith("NSpid:"))
+        if f"pod{pod_uid}" in cgroups and namespace_pids[-1] == "1" and not command.endswith("pause"):
+            found.append(int(entry.name))
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_a_hung_postgres_is_restarted_by_its_liveness_probe(core):
+    pod = wait_ready(core, "postgres")
+    restarts = pod.status.container_statuses[0].restart_count
+    # SIGSTOP the postmaster: the process is there, the server does not answer. It is the
+    # container's first process, which takes no SIGSTOP from inside its PID namespace, so the
+    # test (root on the host, as the node is) sends it from outside.
+    os.kill(container_init_pid(pod.metadata.uid), signal.SIGSTOP)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        current = core.read_namespaced_pod(pod.metadata.name, PROJECT)
+        if current.status.container_statuses[0].restart_count > restarts:
+            break
+        time.sleep(2)
+    else:
+        raise AssertionError("the hung postgres was not restarted within 300 s")
+    pod = wait_ready(core, "postgres", timeout=300)
+    assert psql(core, pod, "SELECT note FROM kept WHERE id = 1").strip() == "first"
