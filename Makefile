@@ -165,5 +165,6 @@ local-deploy: setup local-cluster ## Main job: local control plane, dev secrets,
 	$(MAKE) generate-local-secrets SERVICE=$(SERVICE)
 	$(MAKE) deploy LOCAL=1 DEPLOYMENT=dev SERVICE=$(SERVICE)
 	$(MAKE) check LOCAL=1 DEPLOYMENT=dev SERVICE=$(SERVICE)
+	$(LOCAL_CLUSTER) pods $(SERVICE)-dev
 
 include $(sort $(wildcard mk/*.mk))

@@ -39,6 +39,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_parser("stop", help="stop every process of the cluster; data stays")
     sub.add_parser("status", help="show the components and whether the API is ready")
     sub.add_parser("info", help="print where the kubeconfigs and connection vars are (JSON)")
+    pods_parser = sub.add_parser("pods", help="show which pods of a namespace run for real on the real node and which kwok simulates")
+    pods_parser.add_argument("namespace")
     args = parser.parse_args(argv)
     layout = Layout((args.cache_dir or default_cache_dir()).resolve())
     try:
@@ -55,6 +57,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cluster.status(layout)
         elif args.command == "info":
             cluster.info(layout)
+        elif args.command == "pods":
+            cluster.pods(layout, args.namespace)
     except ClusterError as exc:
         print(f"local-cluster: {exc}", file=sys.stderr)
         return 1

@@ -127,6 +127,30 @@ def status(layout: Layout) -> int:
     return 0 if healthy and running == len(COMPONENTS) and node_complete else 3
 
 
+def pods(layout: Layout, namespace: str) -> None:
+    """Print the pods of `namespace`, the ones that run for real (containers on the real node)
+    first, then the ones kwok simulates (nothing runs), each with its phase and readiness."""
+    from kubernetes import client
+
+    from localcluster.bootstrap import api_client
+
+    core = client.CoreV1Api(api_client(layout, layout.token("admin")))
+    items = sorted(core.list_namespaced_pod(namespace).items, key=lambda pod: pod.metadata.name)
+    real = [pod for pod in items if pod.spec.node_name == node.NODE_NAME]
+    simulated = [pod for pod in items if pod.spec.node_name != node.NODE_NAME]
+
+    def line(pod) -> str:
+        statuses = pod.status.container_statuses or []
+        ready = sum(bool(status.ready) for status in statuses)
+        return f"  {pod.metadata.name:48} {pod.status.phase:10} {ready}/{len(pod.spec.containers)} ready"
+
+    print(f"running for real on {node.NODE_NAME} ({len(real)} pods):" if node.enabled(layout)
+          else f"no real node ({len(real)} pods run for real):")
+    print("\n".join(line(pod) for pod in real) or "  none")
+    print(f"simulated by kwok, nothing runs ({len(simulated)} pods):")
+    print("\n".join(line(pod) for pod in simulated) or "  none")
+
+
 def info(layout: Layout) -> None:
     """Where the kubeconfigs and connection vars are, as JSON."""
     print(json.dumps({

@@ -12,7 +12,7 @@ import subprocess
 import tarfile
 import time
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import yaml
 
@@ -20,47 +20,55 @@ from localcluster import openshift
 from localcluster.layout import Layout
 from localcluster.pins import REPO_ROOT
 
+IMAGES_FILE = REPO_ROOT / "roles" / "model" / "defaults" / "main" / "images.yml"
+
 
 def mirror_reference(registry: str, reference: str) -> str:
     """`quay.io/packit/x:stg` as the local registry holds it: `<registry>/quay.io/packit/x:stg`."""
     return f"{registry}/{reference}"
 
 
-def dev_image_references(images_file: Path = REPO_ROOT / "roles" / "model" / "defaults" / "main" / "images.yml",
-                         services: Iterable[str] = ("packit", "stream")) -> list[str]:
-    """Every image reference the dev deployments use (the role's `images` defaults rendered
-    for each service), plus the DeploymentConfig deployer image and the PostgreSQL images of the
-    next major version (make db-upgrade's target in the tests) and of 13 (upstream Stream's)."""
+# PostgreSQL major versions the registry holds besides the dev vars' own (postgres_version): 13
+# (upstream Stream's, which the takeover tests start from), the next one (the refusals of a
+# version without a claim) and UPGRADE_POSTGRES_VERSION, make db-upgrade's target in the
+# cluster tests: the next version Debian packages (trixie; bookworm has 15 only), which the
+# real node runs (nodeimages).
+UPGRADE_POSTGRES_VERSION = 17
+
+
+def postgres_versions(default: int) -> tuple[int, ...]:
+    """The PostgreSQL versions the dev image references are rendered for."""
+    return tuple(sorted({13, default, default + 1, UPGRADE_POSTGRES_VERSION}))
+
+
+def _rendered_images(images_file: Path, services: Iterable[str]) -> Iterator[tuple[str, str]]:
+    """(stream name, reference) of the role's `images` defaults, rendered for each service of
+    dev and each PostgreSQL version of postgres_versions."""
     import jinja2
 
     raw = yaml.safe_load(images_file.read_text())
     data = yaml.safe_load((images_file.parent / "data.yml").read_text())  # postgres_version
     env = jinja2.Environment(undefined=jinja2.StrictUndefined)
-    references = {openshift.DEPLOYER_IMAGE}
-    # PostgreSQL 13 too: upstream Stream's version, which the takeover tests start from.
     for service in services:
-        for postgres_version in (13, data["postgres_version"], data["postgres_version"] + 1):
+        for postgres_version in postgres_versions(data["postgres_version"]):
             values = {"service": service, "deployment": "dev", "postgres_version": postgres_version}
             values["image_tag"] = env.from_string(str(raw["image_tag"])).render(values)
-            references.update(env.from_string(str(ref)).render(values) for ref in raw["images"].values())
-    return sorted(references)
+            for name, reference in raw["images"].items():
+                yield name, env.from_string(str(reference)).render(values)
 
 
-def dev_image_streams(images_file: Path = REPO_ROOT / "roles" / "model" / "defaults" / "main" / "images.yml",
-                      services: Iterable[str] = ("packit", "stream")) -> dict[str, set[str]]:
+def dev_image_references(images_file: Path = IMAGES_FILE, services: Iterable[str] = ("packit", "stream")) -> list[str]:
+    """Every image reference the dev deployments use (the role's `images` defaults rendered
+    for each service and PostgreSQL version), plus the DeploymentConfig deployer image."""
+    return sorted({openshift.DEPLOYER_IMAGE} | {reference for _, reference in _rendered_images(images_file, services)})
+
+
+def dev_image_streams(images_file: Path = IMAGES_FILE, services: Iterable[str] = ("packit", "stream")) -> dict[str, set[str]]:
     """reference -> the names of the ImageStreams that import it in the dev deployments (the
     keys of the role's `images`)."""
-    import jinja2
-
-    raw = yaml.safe_load(images_file.read_text())
-    data = yaml.safe_load((images_file.parent / "data.yml").read_text())
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined)
     streams: dict[str, set[str]] = {}
-    for service in services:
-        values = {"service": service, "deployment": "dev", "postgres_version": data["postgres_version"]}
-        values["image_tag"] = env.from_string(str(raw["image_tag"])).render(values)
-        for name, reference in raw["images"].items():
-            streams.setdefault(env.from_string(str(reference)).render(values), set()).add(name)
+    for name, reference in _rendered_images(images_file, services):
+        streams.setdefault(reference, set()).add(name)
     return streams
 
 

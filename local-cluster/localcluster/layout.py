@@ -63,7 +63,7 @@ NAMESPACES = ("packit-dev", "packit-dev-sandbox", "stream-dev", "stream-dev-sand
               "packit-data")  # the data tier on the real node
 # The namespaces whose pods may run on the real node (node.py): the placement policy matches
 # only namespaces with this label.
-REAL_POD_NAMESPACES = ("packit-data",)
+REAL_POD_NAMESPACES = ("packit-data", "packit-dev", "stream-dev", "packit-db", "packit-broker")
 REAL_PODS_LABEL = ("local-cluster/real-pods", "true")
 
 SERVICE_CIDR = "10.96.0.0/16"

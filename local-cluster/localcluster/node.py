@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -522,9 +523,11 @@ def push_stand_ins(layout: Layout) -> list[str]:
         # What an image trigger with the Local reference policy writes into a workload is the
         # internal registry's <namespace>/<stream>@<digest>; the registry serves it (the same
         # manifest, so the same digest) to containerd, which mirrors that name to it.
+        # A tag named after the reference: one stream may import several (PostgreSQL 15 and 17).
+        tag = re.sub(r"[^A-Za-z0-9_.-]", "-", reference)[:128]
         for namespace in REAL_POD_NAMESPACES:
             for stream in sorted(streams.get(reference, ())):
-                nodeimages.push_image(archive, layout.binary("crane"), f"{layout.registry}/{namespace}/{stream}:latest",
+                nodeimages.push_image(archive, layout.binary("crane"), f"{layout.registry}/{namespace}/{stream}:{tag}",
                                       env)
                 references.append(f"{INTERNAL_REGISTRY}/{namespace}/{stream}")
 

@@ -68,7 +68,7 @@ DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 class Recipe:
     """One image: what it stands in for, what it is made of and how it starts."""
 
-    name: str  # also its directory under node-images/
+    name: str  # the archive's name in the cache
     references: tuple[str, ...]  # the image references it stands in for
     packages: tuple[str, ...]  # "name=version", each one pinned
     files: tuple[tuple[str, int], ...] = ()  # (path in the image, mode), from node-images/<name>/<path>
@@ -82,33 +82,49 @@ class Recipe:
     accounts: tuple[str, ...] = ()  # "name:uid:gid:home", added to /etc/passwd and /etc/group
     remove: tuple[str, ...] = ()  # paths (glob patterns) the packages install that the image must not hold
     suite: str = "bookworm"
+    files_dir: str = ""  # the directory of its files under node-images/, if not `name`
 
 
-IMAGES = (
-    Recipe(
-        name="postgres",
-        references=("quay.io/sclorg/postgresql-15-c9s:c9s",),
-        packages=("postgresql-15=15.20-0+deb12u1", "postgresql-client-15=15.20-0+deb12u1",
-                  "libpq5=15.20-0+deb12u1", "postgresql-common=248+deb12u2",
-                  "postgresql-client-common=248+deb12u2", "libnss-wrapper=1.1.12-1"),
+def postgres_recipe(version: int, suite: str, packages: tuple[str, ...], llvm: str) -> Recipe:
+    """A stand-in of quay.io/sclorg/postgresql-<version>-c9s: Debian's PostgreSQL of `version`
+    (`packages`: server, client, libpq5, postgresql-common, nss_wrapper) and the start scripts of
+    node-images/postgres/, which read POSTGRESQL_VERSION as the sclorg image sets it."""
+    return Recipe(
+        name="postgres" if version == 15 else f"postgres-{version}",
+        files_dir="postgres",
+        references=(f"quay.io/sclorg/postgresql-{version}-c9s:c9s",),
+        packages=packages,
         files=(("/usr/bin/container-entrypoint", 0o755), ("/usr/bin/run-postgresql", 0o755),
                ("/usr/libexec/check-container", 0o755), ("/opt/app-root/src/postgresql-cfg/README", 0o644)),
         entrypoint=("container-entrypoint",),
         cmd=("run-postgresql",),
         user="26",
         workdir="/var/lib/pgsql",
-        env=(("PATH", "/usr/lib/postgresql/15/bin:" + DEFAULT_PATH), ("HOME", "/var/lib/pgsql"),
-             ("PGUSER", "postgres"), ("LANG", "C.UTF-8")),
+        env=(("PATH", f"/usr/lib/postgresql/{version}/bin:" + DEFAULT_PATH), ("HOME", "/var/lib/pgsql"),
+             ("PGUSER", "postgres"), ("LANG", "C.UTF-8"), ("POSTGRESQL_VERSION", str(version))),
         ports=("5432/tcp",),
         writable=(("/var/lib/pgsql", "26:0"), ("/var/lib/pgsql/data", "26:0"), ("/run/postgresql", "26:0")),
         # The cluster postgresql-common creates on installation, the key pair ssl-cert generates
         # (and its hash link; no CA certificates are installed), and the JIT (llvmjit and LLVM,
         # 150 MB), which the sclorg image does not install either: without llvmjit.so,
         # PostgreSQL runs without JIT.
-        remove=("/etc/postgresql/15", "/var/lib/postgresql/15", "/etc/ssl/private/ssl-cert-snakeoil.key",
-                "/etc/ssl/certs/*", "/usr/lib/postgresql/15/lib/llvmjit*", "/usr/lib/postgresql/15/lib/bitcode",
-                "/usr/lib/x86_64-linux-gnu/libLLVM-14.so*", "/usr/lib/x86_64-linux-gnu/libz3.so.4"),
-    ),
+        remove=(f"/etc/postgresql/{version}", f"/var/lib/postgresql/{version}",
+                "/etc/ssl/private/ssl-cert-snakeoil.key", "/etc/ssl/certs/*",
+                f"/usr/lib/postgresql/{version}/lib/llvmjit*", f"/usr/lib/postgresql/{version}/lib/bitcode",
+                f"/usr/lib/x86_64-linux-gnu/{llvm}*", "/usr/lib/x86_64-linux-gnu/libz3.so.4*"),
+        suite=suite,
+    )
+
+
+IMAGES = (
+    postgres_recipe(15, "bookworm", ("postgresql-15=15.20-0+deb12u1", "postgresql-client-15=15.20-0+deb12u1",
+                              "libpq5=15.20-0+deb12u1", "postgresql-common=248+deb12u2",
+                              "postgresql-client-common=248+deb12u2", "libnss-wrapper=1.1.12-1"), "libLLVM-14.so"),
+    # The next major version Debian has (trixie), make db-upgrade's target in the cluster tests:
+    # bookworm has no PostgreSQL 16.
+    postgres_recipe(17, "trixie", ("postgresql-17=17.12-0+deb13u1", "postgresql-client-17=17.12-0+deb13u1",
+                            "libpq5=17.12-0+deb13u1", "postgresql-common=278+deb13u1",
+                            "postgresql-client-common=278+deb13u1", "libnss-wrapper=1.1.16-1"), "libLLVM.so.19"),
     Recipe(
         name="redis",
         references=("quay.io/sclorg/redis-7-c9s:c9s",),
@@ -122,6 +138,19 @@ IMAGES = (
         env=(("PATH", DEFAULT_PATH), ("HOME", "/var/lib/redis")),
         ports=("6379/tcp",),
         writable=(("/var/lib/redis", "1001:0"), ("/var/lib/redis/data", "1001:0"), ("/etc/redis", "1001:0")),
+    ),
+    Recipe(
+        name="valkey",
+        references=("docker.io/valkey/valkey:8",),
+        packages=("valkey-server=8.1.1+dfsg1-3+deb13u3", "valkey-tools=8.1.1+dfsg1-3+deb13u3"),
+        files=(("/usr/local/bin/docker-entrypoint.sh", 0o755),),
+        entrypoint=("docker-entrypoint.sh",),
+        cmd=("valkey-server",),
+        workdir="/data",
+        ports=("6379/tcp",),
+        # The official image's user (it has no USER: started as root, the entrypoint drops to it).
+        writable=(("/data", "999:999"),),
+        suite="trixie",
     ),
     Recipe(
         name="nginx",
@@ -158,8 +187,8 @@ def recipe(name: str) -> Recipe:
 
 
 def source_file(recipe: Recipe, path: str) -> Path:
-    """Where the file `path` of the image comes from: node-images/<name>/<path>."""
-    return NODE_IMAGES_DIR / recipe.name / path.lstrip("/")
+    """Where the file `path` of the image comes from: node-images/<files_dir or name>/<path>."""
+    return NODE_IMAGES_DIR / (recipe.files_dir or recipe.name) / path.lstrip("/")
 
 
 def image_key(recipe: Recipe) -> str:

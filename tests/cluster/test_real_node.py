@@ -23,12 +23,11 @@ from pathlib import Path
 import pytest
 import requests
 import urllib3
-from kubernetes import client
-from kubernetes.stream import stream
 
 from localcluster import node
-from localcluster.layout import REAL_POD_SUBNET
+from localcluster.layout import REAL_POD_NAMESPACES, REAL_POD_SUBNET
 from tests.support.deploytools import empty_project_namespaces, make_in_project
+from tests.support.realnode import RealPods, real_core
 
 pytestmark = pytest.mark.cluster
 PROJECT = "packit-data"
@@ -39,102 +38,55 @@ SIDE_COMPONENTS = ("postgres", "redis", "pushgateway", "pushgateway-nginx")
 
 @pytest.fixture(scope="module")
 def core(local_cluster):
-    if not node.enabled(local_cluster.layout):
-        pytest.skip("the local cluster runs without a real node (see the output of its start)")
-    return client.CoreV1Api(local_cluster.admin_client())
+    return real_core(local_cluster)
 
 
-def make(local_cluster, target: str, secrets_dir, **variables: str):
-    return make_in_project(local_cluster, target, secrets_dir, PROJECT, PROJECT, **variables)
+@pytest.fixture(scope="module")
+def pods(core) -> RealPods:
+    return RealPods(core, PROJECT)
 
 
-def pods_of(core, app: str) -> list:
-    return [pod for pod in core.list_namespaced_pod(PROJECT).items
-            if pod.metadata.labels.get("app.kubernetes.io/name") == app and not pod.metadata.deletion_timestamp]
+def make(local_cluster, target: str, secrets_dir, extra: str = "", **variables: str):
+    return make_in_project(local_cluster, target, secrets_dir, PROJECT, PROJECT, extra, **variables)
 
 
-def wait_ready(core, app: str, timeout: float = 240, other_than: str | None = None):
-    """The one Ready pod of `app` (not the pod named other_than), by its own readiness probe."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for pod in pods_of(core, app):
-            if pod.metadata.name == other_than:
-                continue
-            conditions = {c.type: c.status for c in pod.status.conditions or []}
-            if conditions.get("Ready") == "True":
-                return pod
-        time.sleep(1)
-    states = [(p.metadata.name, p.spec.node_name, p.status.phase,
-               [(s.name, s.state.to_dict(), s.restart_count) for s in p.status.container_statuses or []])
-              for p in pods_of(core, app)]
-    raise AssertionError(f"no Ready pod of {app} after {timeout:.0f}s: {states}")
-
-
-def exec_in(core, pod, command: list[str], container: str | None = None) -> str:
-    """Run a command in a pod's container through the API server and the kubelet."""
-    return stream(core.connect_get_namespaced_pod_exec, pod.metadata.name, PROJECT, command=command,
-                  container=container or pod.spec.containers[0].name,
-                  stderr=True, stdin=False, stdout=True, tty=False)
-
-
-def psql(core, pod, sql: str, timeout: float = 60) -> str:
-    """SQL as the application's user, over TCP to the postgres Service by its name. A pod that
-    has just become Ready is reached once kube-proxy and CoreDNS have its Service's new state
-    (a second or a few): until then psql cannot connect, and the statement is sent again."""
-    command = ["sh", "-c", 'PGPASSWORD="$POSTGRESQL_PASSWORD" psql -h postgres -U "$POSTGRESQL_USER" '
-                           '-d "$POSTGRESQL_DATABASE" -v ON_ERROR_STOP=1 -At -c "$0"', sql]
-    deadline = time.monotonic() + timeout
-    while True:
-        output = exec_in(core, pod, command)
-        unreached = output.startswith("psql: error: connection to server") or "could not translate host name" in output
-        if not unreached or time.monotonic() > deadline:
-            return output
-        time.sleep(1)
-
-
-def delete_and_wait(core, app: str):
-    (old,) = pods_of(core, app)
-    core.delete_namespaced_pod(old.metadata.name, PROJECT)
-    return wait_ready(core, app, other_than=old.metadata.name)
-
-
-def test_the_side_components_run_for_real(core, admin, local_cluster, secrets_dir):
+def test_the_side_components_run_for_real(core, pods, admin, local_cluster, secrets_dir):
     empty_project_namespaces(admin, local_cluster, (PROJECT,))
     deployed = make(local_cluster, "deploy", secrets_dir, TAGS=TAGS)
     assert deployed.returncode == 0, deployed.stdout[-3000:]
     for app in SIDE_COMPONENTS:
-        pod = wait_ready(core, app)
+        pod = pods.wait_ready(app)
         assert pod.spec.node_name == node.NODE_NAME, (app, pod.spec.node_name)
         network = REAL_POD_SUBNET.rsplit(".", 1)[0] + "."
         assert pod.status.pod_ip.startswith(network), (app, pod.status.pod_ip)
         assert all(s.started and s.restart_count == 0 for s in pod.status.container_statuses), app
-    # Pods of other images (none here) and pods outside packit-data stay on kwok.
-    other = [p for p in client.CoreV1Api(local_cluster.admin_client()).list_pod_for_all_namespaces().items
-             if p.spec.node_name == node.NODE_NAME and p.metadata.namespace != PROJECT]
+    # Pods outside the namespaces of real pods stay on kwok.
+    other = [p for p in core.list_pod_for_all_namespaces().items
+             if p.spec.node_name == node.NODE_NAME and p.metadata.namespace not in REAL_POD_NAMESPACES]
     assert other == []
 
 
-def test_rows_survive_a_pod_deletion_and_cleanup_and_deploy(core, local_cluster, secrets_dir):
-    pod = wait_ready(core, "postgres")
-    psql(core, pod, "CREATE TABLE kept (id int PRIMARY KEY, note text); INSERT INTO kept VALUES (1, 'first')")
-    pod = delete_and_wait(core, "postgres")
-    assert psql(core, pod, "SELECT note FROM kept WHERE id = 1").strip() == "first"
+def test_rows_survive_a_pod_deletion_and_cleanup_and_deploy(pods, local_cluster, secrets_dir):
+    pod = pods.wait_ready("postgres")
+    pods.psql(pod, "CREATE TABLE kept (id int PRIMARY KEY, note text); INSERT INTO kept VALUES (1, 'first')")
+    pod = pods.delete_and_wait("postgres")
+    assert pods.psql(pod, "SELECT note FROM kept WHERE id = 1").strip() == "first"
 
     cleaned = make(local_cluster, "cleanup", secrets_dir, TAGS=TAGS)
     assert cleaned.returncode == 0, cleaned.stdout[-3000:]
     deployed = make(local_cluster, "deploy", secrets_dir, TAGS=TAGS)
     assert deployed.returncode == 0, deployed.stdout[-3000:]
-    pod = wait_ready(core, "postgres")
-    assert psql(core, pod, "SELECT note FROM kept WHERE id = 1").strip() == "first"
+    pod = pods.wait_ready("postgres")
+    assert pods.psql(pod, "SELECT note FROM kept WHERE id = 1").strip() == "first"
 
 
-def test_dump_and_restore_run_in_the_cluster(core, admin, local_cluster, secrets_dir):
+def test_dump_and_restore_run_in_the_cluster(core, pods, admin, local_cluster, secrets_dir):
     """make db-dump and make db-restore: pg_dump and pg_restore run as Jobs on the real node,
     against the postgres Service by name; the restored rows equal the dumped ones."""
-    pod = wait_ready(core, "postgres")
-    psql(core, pod, "CREATE TABLE dumped (id int PRIMARY KEY, note text); "
+    pod = pods.wait_ready("postgres")
+    pods.psql(pod, "CREATE TABLE dumped (id int PRIMARY KEY, note text); "
                     "INSERT INTO dumped SELECT i, md5(i::text) FROM generate_series(1, 500) i")
-    before = psql(core, pod, "SELECT count(*), md5(string_agg(note, ',' ORDER BY id)) FROM dumped")
+    before = pods.psql(pod, "SELECT count(*), md5(string_agg(note, ',' ORDER BY id)) FROM dumped")
     dumped = make(local_cluster, "db-dump", secrets_dir, DUMP="real-node.dump")
     assert dumped.returncode == 0, dumped.stdout[-3000:]
     jobs = admin.resources.get(api_version="batch/v1", kind="Job").get(namespace=PROJECT).to_dict()["items"]
@@ -143,24 +95,20 @@ def test_dump_and_restore_run_in_the_cluster(core, admin, local_cluster, secrets
     assert [p.spec.node_name for p in job_pods] == [node.NODE_NAME]
     assert [p.status.phase for p in job_pods] == ["Succeeded"]
 
-    psql(core, pod, "DELETE FROM dumped WHERE id > 100; UPDATE kept SET note = 'changed'")
+    pods.psql(pod, "DELETE FROM dumped WHERE id > 100; UPDATE kept SET note = 'changed'")
     restored = make(local_cluster, "db-restore", secrets_dir, DUMP="real-node.dump")
     assert restored.returncode == 0, restored.stdout[-3000:]
-    pod = wait_ready(core, "postgres")
-    assert psql(core, pod, "SELECT count(*), md5(string_agg(note, ',' ORDER BY id)) FROM dumped") == before
-    assert psql(core, pod, "SELECT note FROM kept WHERE id = 1").strip() == "first"
+    pod = pods.wait_ready("postgres")
+    assert pods.psql(pod, "SELECT count(*), md5(string_agg(note, ',' ORDER BY id)) FROM dumped") == before
+    assert pods.psql(pod, "SELECT note FROM kept WHERE id = 1").strip() == "first"
 
 
-def test_redis_keeps_its_data_across_a_pod_deletion(core):
-    pod = wait_ready(core, "redis")
-    assert exec_in(core, pod, ["redis-cli", "-h", "redis", "SET", "kept", "across-restarts"]).strip() == "OK"
-    assert exec_in(core, pod, ["redis-cli", "SAVE"]).strip() == "OK"
-    pod = delete_and_wait(core, "redis")
-    deadline = time.monotonic() + 60
-    while (value := exec_in(core, pod, ["redis-cli", "-h", "redis", "GET", "kept"])).startswith("Could not connect") \
-            and time.monotonic() < deadline:  # the Service's new endpoint, as for psql
-        time.sleep(1)
-    assert value.strip() == "across-restarts"
+def test_redis_keeps_its_data_across_a_pod_deletion(pods):
+    pod = pods.wait_ready("redis")
+    assert pods.cli(pod, "SET", "kept", "across-restarts") == "OK"
+    assert pods.cli(pod, "SAVE") == "OK"
+    pod = pods.delete_and_wait("redis")
+    assert pods.cli(pod, "GET", "kept") == "across-restarts"
 
 
 def service_url(core, name: str, scheme: str = "http") -> str:
@@ -168,9 +116,9 @@ def service_url(core, name: str, scheme: str = "http") -> str:
     return f"{scheme}://{service.spec.cluster_ip}:{service.spec.ports[0].port}"
 
 
-def test_pushes_reach_the_gateway_and_nginx_serves_only_get(core):
-    wait_ready(core, "pushgateway")
-    wait_ready(core, "pushgateway-nginx")
+def test_pushes_reach_the_gateway_and_nginx_serves_only_get(core, pods):
+    pods.wait_ready("pushgateway")
+    pods.wait_ready("pushgateway-nginx")
     gateway, public = service_url(core, "pushgateway"), service_url(core, "pushgateway-nginx", "https")
     # From the host through kube-proxy's rules to the pods on the bridge (ClusterIPs); nginx
     # reaches the gateway by the Service's name (CoreDNS) and ClusterIP. nginx serves the
@@ -209,8 +157,8 @@ def container_init_pid(pod_uid: str) -> int:
     return found[0]
 
 
-def test_a_hung_postgres_is_restarted_by_its_liveness_probe(core):
-    pod = wait_ready(core, "postgres")
+def test_a_hung_postgres_is_restarted_by_its_liveness_probe(core, pods):
+    pod = pods.wait_ready("postgres")
     restarts = pod.status.container_statuses[0].restart_count
     # SIGSTOP the postmaster: the process is there, the server does not answer. It is the
     # container's first process, which takes no SIGSTOP from inside its PID namespace, so the
@@ -224,5 +172,24 @@ def test_a_hung_postgres_is_restarted_by_its_liveness_probe(core):
         time.sleep(2)
     else:
         raise AssertionError("the hung postgres was not restarted within 300 s")
-    pod = wait_ready(core, "postgres", timeout=300)
-    assert psql(core, pod, "SELECT note FROM kept WHERE id = 1").strip() == "first"
+    pod = pods.wait_ready("postgres", timeout=300)
+    assert pods.psql(pod, "SELECT note FROM kept WHERE id = 1").strip() == "first"
+
+
+def test_valkey_runs_as_its_image_user_and_keeps_its_data(pods, local_cluster, secrets_dir):
+    """kv_database valkey (as upstream runs stg and prod): the official image's contract,
+    through the Debian stand-in: started as root it runs the server as 999, with the rendered
+    config file, and the data on its claim survives a pod deletion."""
+    deployed = make(local_cluster, "deploy", secrets_dir, "-e kv_database=valkey", TAGS="redis")
+    assert deployed.returncode == 0, deployed.stdout[-3000:]
+    pod = pods.wait_ready("valkey")
+    assert pod.spec.node_name == node.NODE_NAME
+    status = pods.exec_in(pod, ["cat", "/proc/1/status"])
+    assert [line.split()[1:] for line in status.splitlines() if line.startswith(("Uid:", "Gid:"))] == [
+        ["999"] * 4, ["999"] * 4], status
+    assert pods.cli(pod, "CONFIG", "GET", "maxmemory-policy", host="valkey", program="valkey-cli").split() == [
+        "maxmemory-policy", "volatile-lru"]
+    assert pods.cli(pod, "SET", "kept", "by-valkey", host="valkey", program="valkey-cli") == "OK"
+    assert pods.cli(pod, "SAVE", host="valkey", program="valkey-cli") == "OK"
+    pod = pods.delete_and_wait("valkey")
+    assert pods.cli(pod, "GET", "kept", host="valkey", program="valkey-cli") == "by-valkey"
