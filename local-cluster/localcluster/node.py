@@ -517,19 +517,21 @@ def push_stand_ins(layout: Layout) -> list[str]:
     streams = dev_image_streams()
     references = []
 
-    def push(reference: str, archive: Path) -> None:
-        nodeimages.push_image(archive, layout.binary("crane"), mirror_reference(layout.registry, reference), env)
-        references.append(f"{layout.registry}/{reference.rsplit(':', 1)[0]}")
-        # What an image trigger with the Local reference policy writes into a workload is the
-        # internal registry's <namespace>/<stream>@<digest>; the registry serves it (the same
-        # manifest, so the same digest) to containerd, which mirrors that name to it.
-        # A tag named after the reference: one stream may import several (PostgreSQL 15 and 17).
-        tag = re.sub(r"[^A-Za-z0-9_.-]", "-", reference)[:128]
-        for namespace in REAL_POD_NAMESPACES:
-            for stream in sorted(streams.get(reference, ())):
-                nodeimages.push_image(archive, layout.binary("crane"), f"{layout.registry}/{namespace}/{stream}:{tag}",
-                                      env)
-                references.append(f"{INTERNAL_REGISTRY}/{namespace}/{stream}")
+    def push(recipe, archive: Path) -> None:
+        targets = []
+        for reference in recipe.references:
+            targets.append(mirror_reference(layout.registry, reference))
+            references.append(f"{layout.registry}/{reference.rsplit(':', 1)[0]}")
+            # What an image trigger with the Local reference policy writes into a workload is the
+            # internal registry's <namespace>/<stream>@<digest>; the registry serves it (the same
+            # manifest, so the same digest) to containerd, which mirrors that name to it. A tag
+            # named after the reference: one stream may import several (PostgreSQL 15 and 17).
+            tag = re.sub(r"[^A-Za-z0-9_.-]", "-", reference)[:128]
+            for namespace in REAL_POD_NAMESPACES:
+                for stream in sorted(streams.get(reference, ())):
+                    targets.append(f"{layout.registry}/{namespace}/{stream}:{tag}")
+                    references.append(f"{INTERNAL_REGISTRY}/{namespace}/{stream}")
+        nodeimages.push_image(archive, layout.binary("crane"), targets, env)
 
     try:
         nodeimages.build_images(layout.binary("crane"), layout.cache_dir / "node-images", push)

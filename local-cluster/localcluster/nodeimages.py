@@ -8,7 +8,7 @@ the contract wants writable for an arbitrary uid in group 0, and /etc/local-clus
 what the image stands in for. crane turns the layer into an OCI image (appended to an empty OCI
 base, then the config mutated) inside a throwaway in-memory registry of its own (`crane registry
 serve` on 127.0.0.1) and pulls it back as an OCI image layout. The cache keeps that layout as
-one tar file (an oci-archive), `<name>-<key>.tar`, which push_image pushes under any reference.
+one tar file (an oci-archive), `<name>-<key>.tar`, which push_image pushes under any references.
 
 Building needs root (mmdebstrap --mode=root, file ownership), mmdebstrap, tar and
 deb.debian.org; mtimes are clamped to SOURCE_DATE_EPOCH and the tars are sorted, so the same
@@ -228,29 +228,31 @@ def build_image(recipe: Recipe, crane: Path, cache: Path) -> Path:
     return target
 
 
-def build_images(crane: Path, cache: Path, push: Callable[[str, Path], None] | None = None,
+def build_images(crane: Path, cache: Path, push: Callable[[Recipe, Path], None] | None = None,
                  images: tuple[Recipe, ...] = IMAGES) -> dict[str, Path]:
-    """Build (or find in the cache) every image; with `push`, call push(reference, archive)
-    for each reference an image stands in for. Returns the archives by image name."""
+    """Build (or find in the cache) every image; with `push`, call push(recipe, archive) for
+    each. Returns the archives by image name."""
     archives = {}
     for each in images:
         archives[each.name] = build_image(each, crane, cache)
         if push:
-            for reference in each.references:
-                push(reference, archives[each.name])
+            push(each, archives[each.name])
     return archives
 
 
-def push_image(tar: Path, crane: Path, reference: str, env: dict[str, str] | None = None) -> str:
-    """Push the OCI archive `tar` under `reference` (`crane push` of its unpacked layout); `env`
-    adds to crane's environment (SSL_CERT_FILE, HOME for registry credentials). Returns the
-    pushed digest reference."""
+def push_image(tar: Path, crane: Path, references: list[str], env: dict[str, str] | None = None) -> list[str]:
+    """Push the OCI archive `tar` under each of `references` (`crane push` of its layout,
+    unpacked once); `env` adds to crane's environment (SSL_CERT_FILE, HOME for registry
+    credentials). Returns the pushed digest references."""
+    pushed = []
     with tempfile.TemporaryDirectory(prefix="oci-layout-") as layout:
         with tarfile.open(tar) as archive:
             archive.extractall(layout, filter="data")
-        output = run([str(crane), "push", layout, reference], f"crane push of {tar.name} to {reference}",
-                     env=dict(os.environ, **(env or {})))
-    return output.strip()
+        for reference in references:
+            output = run([str(crane), "push", layout, reference], f"crane push of {tar.name} to {reference}",
+                         env=dict(os.environ, **(env or {})))
+            pushed.append(output.strip())
+    return pushed
 
 
 def run(args: list[str], what: str, env: dict[str, str] | None = None) -> str:

@@ -16,7 +16,7 @@ def images_dir(tmp_path: Path, monkeypatch) -> Path:
     """A node-images/ of its own, holding the files of every recipe (copies of the real ones)."""
     for recipe in nodeimages.IMAGES:
         for path, _ in recipe.files:
-            target = tmp_path / recipe.name / path.lstrip("/")
+            target = tmp_path / (recipe.files_dir or recipe.name) / path.lstrip("/")
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(nodeimages.source_file(recipe, path).read_bytes())
     monkeypatch.setattr(nodeimages, "NODE_IMAGES_DIR", tmp_path)
@@ -24,7 +24,8 @@ def images_dir(tmp_path: Path, monkeypatch) -> Path:
 
 
 def test_every_recipe_is_pinned_and_its_files_exist():
-    assert [recipe.name for recipe in nodeimages.IMAGES] == ["postgres", "redis", "nginx", "pushgateway"]
+    assert [recipe.name for recipe in nodeimages.IMAGES] == [
+        "postgres", "postgres-17", "redis", "valkey", "nginx", "pushgateway"]
     for recipe in nodeimages.IMAGES:
         assert recipe.references and all("=" in package for package in recipe.packages), recipe.name
         for path, _ in recipe.files:
@@ -56,6 +57,21 @@ def test_a_changed_script_changes_its_image_key_only(images_dir: Path):
     assert after["redis"] != before["redis"]
     assert {name: key for name, key in after.items() if name != "redis"} == \
         {name: key for name, key in before.items() if name != "redis"}
+
+
+def test_the_postgres_versions_share_their_scripts_and_differ_in_version_and_suite(images_dir: Path):
+    """PostgreSQL 15 (bookworm) and 17 (trixie): the same start scripts, which read
+    POSTGRESQL_VERSION; so a changed script gives both images a new key."""
+    old, new = nodeimages.recipe("postgres"), nodeimages.recipe("postgres-17")
+    assert (old.suite, new.suite) == ("bookworm", "trixie")
+    assert dict(old.env)["POSTGRESQL_VERSION"] == "15" and dict(new.env)["POSTGRESQL_VERSION"] == "17"
+    assert dict(new.env)["PATH"].startswith("/usr/lib/postgresql/17/bin:")
+    assert new.references == ("quay.io/sclorg/postgresql-17-c9s:c9s",)
+    assert nodeimages.source_file(old, "/usr/bin/run-postgresql") == nodeimages.source_file(new, "/usr/bin/run-postgresql")
+    keys = (nodeimages.image_key(old), nodeimages.image_key(new))
+    script = images_dir / "postgres" / "usr" / "bin" / "run-postgresql"
+    script.write_text(script.read_text() + "# changed\n")
+    assert all(a != b for a, b in zip(keys, (nodeimages.image_key(old), nodeimages.image_key(new))))
 
 
 def test_the_crane_flags_carry_the_config():

@@ -37,6 +37,17 @@ def test_an_error_line_is_the_failure():
         broker.parse_report("error\tredis:6379 db 0: NOAUTH Authentication required.")
 
 
+def test_a_failed_job_shows_the_scripts_line_and_where_the_password_came_from():
+    """A failed Job's message is its pod's termination message: the script's error line."""
+    p = {"workload": "redis"}
+    message = "Job broker-purge-1 (purge of q) failed: error\tredis:6379 db 0: AUTH failed: WRONGPASS invalid"
+    assert broker.password_hint(message, p) == (
+        "Job broker-purge-1 (purge of q) failed: redis:6379 db 0: AUTH failed: WRONGPASS invalid (the Job takes "
+        "the broker's password from the REDIS_PASSWORD variable of workload redis's container)")
+    assert broker.password_hint("Job x (report) failed: error no queue named", p) == \
+        "Job x (report) failed: no queue named"
+
+
 def test_the_table_an_operator_reads():
     lines = broker.report_lines(broker.parse_report(REPORT))
     assert lines[:4] == [

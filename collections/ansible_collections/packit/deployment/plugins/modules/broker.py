@@ -75,6 +75,7 @@ lines: {description: "(report, purge) The report as a table, one line each.", ty
         returned: steps report and purge}
 """
 
+import re
 from typing import Any
 
 from ansible_collections.packit.deployment.plugins.module_utils.jobs import JOB_TTL_SECONDS, delete_job, job_name, run_job
@@ -216,6 +217,9 @@ def report_lines(report: dict[str, Any]) -> list[str]:
 
 
 def password_hint(message: str, p: dict[str, Any]) -> str:
+    """The message of a failed Job as the operator reads it: the script's report line `error<TAB>x`
+    as x, and where the broker refused the login, where the Job's password came from."""
+    message = re.sub(r"failed: error\s", "failed: ", message, count=1)  # a tab, or a space once joined
     if "NOAUTH" in message or "WRONGPASS" in message or "invalid password" in message:
         return (f"{message} (the Job takes the broker's password from the REDIS_PASSWORD variable of workload "
                 f"{p['workload']}'s container)")
