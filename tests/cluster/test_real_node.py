@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -60,6 +62,13 @@ def test_the_side_components_run_for_real(core, pods, admin, local_cluster, secr
         network = REAL_POD_SUBNET.rsplit(".", 1)[0] + "."
         assert pod.status.pod_ip.startswith(network), (app, pod.status.pod_ip)
         assert all(s.started and s.restart_count == 0 for s in pod.status.container_statuses), app
+    # What make local-deploy prints at its end: the four run for real, nothing is simulated.
+    listed = subprocess.run([sys.executable, "-m", "localcluster", "--cache-dir", str(local_cluster.cache_dir), "pods",
+                             PROJECT], capture_output=True, text=True, check=True).stdout.splitlines()
+    assert listed[0] == f"running for real on {node.NODE_NAME} (4 pods):", listed
+    assert sorted(line.split()[0].rsplit("-", 2)[0] for line in listed[1:5]) == sorted(SIDE_COMPONENTS), listed
+    assert all(line.split()[1:] == ["Running", "1/1", "ready"] for line in listed[1:5]), listed
+    assert listed[5:] == ["simulated by kwok, nothing runs (0 pods):", "  none"], listed
     # Pods outside the namespaces of real pods stay on kwok.
     other = [p for p in core.list_pod_for_all_namespaces().items
              if p.spec.node_name == node.NODE_NAME and p.metadata.namespace not in REAL_POD_NAMESPACES]
