@@ -517,7 +517,7 @@ def push_stand_ins(layout: Layout) -> list[str]:
     streams = dev_image_streams()
     references = []
 
-    def push(recipe, archive: Path) -> None:
+    def push(recipe: nodeimages.Recipe, archive: Path) -> None:
         targets = []
         for reference in recipe.references:
             targets.append(mirror_reference(layout.registry, reference))

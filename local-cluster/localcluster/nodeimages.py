@@ -71,7 +71,7 @@ class Recipe:
     name: str  # the archive's name in the cache
     references: tuple[str, ...]  # the image references it stands in for
     packages: tuple[str, ...]  # "name=version", each one pinned
-    files: tuple[tuple[str, int], ...] = ()  # (path in the image, mode), from node-images/<name>/<path>
+    files: tuple[tuple[str, int], ...] = ()  # (path in the image, mode), from node-images/<files_dir>/<path>
     entrypoint: tuple[str, ...] = ()
     cmd: tuple[str, ...] = ()
     user: str = ""
@@ -118,13 +118,15 @@ def postgres_recipe(version: int, suite: str, packages: tuple[str, ...], llvm: s
 
 IMAGES = (
     postgres_recipe(15, "bookworm", ("postgresql-15=15.20-0+deb12u1", "postgresql-client-15=15.20-0+deb12u1",
-                              "libpq5=15.20-0+deb12u1", "postgresql-common=248+deb12u2",
-                              "postgresql-client-common=248+deb12u2", "libnss-wrapper=1.1.12-1"), "libLLVM-14.so"),
+                                     "libpq5=15.20-0+deb12u1", "postgresql-common=248+deb12u2",
+                                     "postgresql-client-common=248+deb12u2", "libnss-wrapper=1.1.12-1"),
+                    llvm="libLLVM-14.so"),
     # The next major version Debian has (trixie), make db-upgrade's target in the cluster tests:
     # bookworm has no PostgreSQL 16.
     postgres_recipe(17, "trixie", ("postgresql-17=17.12-0+deb13u1", "postgresql-client-17=17.12-0+deb13u1",
-                            "libpq5=17.12-0+deb13u1", "postgresql-common=278+deb13u1",
-                            "postgresql-client-common=278+deb13u1", "libnss-wrapper=1.1.16-1"), "libLLVM.so.19"),
+                                   "libpq5=17.12-0+deb13u1", "postgresql-common=278+deb13u1",
+                                   "postgresql-client-common=278+deb13u1", "libnss-wrapper=1.1.16-1"),
+                    llvm="libLLVM.so.19"),
     Recipe(
         name="redis",
         references=("quay.io/sclorg/redis-7-c9s:c9s",),

@@ -63,11 +63,6 @@ def waiting(pods: RealPods, queue: str) -> int:
     return int(pods.cli(pod, "LLEN", queue, host="localhost"))
 
 
-def job_pod(pods: RealPods, name: str):
-    (pod,) = pods.core.list_namespaced_pod(PROJECT, label_selector=f"job-name={name}").items
-    return pod
-
-
 def make(local_cluster, target: str, secrets: Path, extra: str = "", **variables: str):
     return make_in_project(local_cluster, target, secrets, PROJECT, PROJECT, f"{SPLIT} {extra}", **variables)
 
@@ -140,9 +135,10 @@ def test_the_report_counts_what_waits_and_leaves_nothing_behind(admin, pods, loc
     before = objects(admin)
     result = make(local_cluster, "queues", secrets)
     assert result.returncode == 0, result.stdout[-3000:]
-    rows = {line.split()[0]: line.split()[1:] for line in result.stdout.replace("\\n", "\n").splitlines()
-            if line.split() and line.split()[0].strip('"') in ("short-running", "long-running", "rate-limited")}
-    rows = {name.strip('"'): columns for name, columns in rows.items()}
+    # The report's table, one row a queue: name, waiting, unacked, oldest unacked, oldest task.
+    table = [line.split() for line in result.stdout.replace("\\n", "\n").splitlines()]
+    rows = {words[0].strip('"'): words[1:] for words in table
+            if words and words[0].strip('"') in ("short-running", "long-running", "rate-limited")}
     assert rows["short-running"][:4] == ["5", "0", "-", "task.steve_jobs.process_message"], result.stdout[-3000:]
     assert rows["long-running"][:2] == ["3", "0"] and rows["rate-limited"][:2] == ["2", "0"]
     assert {k: v for k, v in objects(admin).items() if k[0] != "Pod"} == \
@@ -179,7 +175,7 @@ def test_a_purge_stops_the_workers_of_its_queues_only_and_starts_them_again(admi
     assert job["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "packit-deployment"
     assert job["metadata"]["labels"]["app.kubernetes.io/component"] == "redis"
     assert job["status"]["succeeded"] == 1
-    assert job_pod(pods, job["metadata"]["name"]).spec.node_name == node.NODE_NAME
+    assert [pod.spec.node_name for pod in pods.job_pods(job["metadata"]["name"])] == [node.NODE_NAME]
     spec = job["spec"]
     assert (spec["backoffLimit"], spec["ttlSecondsAfterFinished"]) == (0, 7 * 24 * 3600)
     (container,) = spec["template"]["spec"]["containers"]

@@ -52,11 +52,6 @@ def sql(pods: RealPods, statement: str) -> str:
     return pods.psql(pods.wait_ready("postgres"), statement)
 
 
-def job_pod(pods: RealPods, job: dict):
-    (pod,) = pods.core.list_namespaced_pod(PROJECT, label_selector=f"job-name={job['metadata']['name']}").items
-    return pod
-
-
 def make(local_cluster, target: str, secrets: Path, extra: str = "", **variables: str):
     return make_in_project(local_cluster, target, secrets, PROJECT, PROJECT, extra, **variables)
 
@@ -152,7 +147,7 @@ def test_dump_makes_the_claim_and_a_job_and_leaves_the_apps_running(admin, pods,
     check_job(job, "dump", file, image)
     assert f"Job {name}; the file {file} is on claim postgres-dump" in " ".join(result.stdout.split())
     # pg_dump ran on the real node and said what it wrote.
-    pod = job_pod(pods, job)
+    (pod,) = pods.job_pods(job["metadata"]["name"])
     assert pod.spec.node_name == node.NODE_NAME and pod.status.phase == "Succeeded"
     message = pod.status.container_statuses[0].state.terminated.message
     assert re.fullmatch(rf"dumped database \S+ of PostgreSQL 15\.\d+ \(Debian \S+\) to {re.escape(file)} \(\d+ bytes\)\n", message), message
@@ -324,7 +319,7 @@ def test_upgrade_moves_the_database_to_a_new_claim_and_keeps_the_old(admin, pods
     assert sql(pods, "SHOW server_version").startswith(f"{NEW}.")
     assert sql(pods, TABLE_STATE) == rows
     for job in new:
-        assert job_pod(pods, job).spec.node_name == node.NODE_NAME
+        assert [pod.spec.node_name for pod in pods.job_pods(job["metadata"]["name"])] == [node.NODE_NAME]
 
 
 def test_after_the_upgrade_deploy_and_upgrade_change_nothing(admin, local_cluster, secrets):

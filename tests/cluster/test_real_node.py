@@ -100,7 +100,7 @@ def test_dump_and_restore_run_in_the_cluster(core, pods, admin, local_cluster, s
     assert dumped.returncode == 0, dumped.stdout[-3000:]
     jobs = admin.resources.get(api_version="batch/v1", kind="Job").get(namespace=PROJECT).to_dict()["items"]
     (dump_job,) = [job for job in jobs if job["metadata"]["name"].startswith("db-dump-")]
-    job_pods = core.list_namespaced_pod(PROJECT, label_selector=f"job-name={dump_job['metadata']['name']}").items
+    job_pods = pods.job_pods(dump_job["metadata"]["name"])
     assert [p.spec.node_name for p in job_pods] == [node.NODE_NAME]
     assert [p.status.phase for p in job_pods] == ["Succeeded"]
 

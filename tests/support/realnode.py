@@ -49,6 +49,10 @@ class RealPods:
                   for p in self.of(app)]
         raise AssertionError(f"no Ready pod of {app} in {self.namespace} after {timeout:.0f}s: {states}")
 
+    def job_pods(self, job: str) -> list:
+        """The pods of the Job named `job`."""
+        return self.core.list_namespaced_pod(self.namespace, label_selector=f"job-name={job}").items
+
     def delete_and_wait(self, app: str):
         """Delete the one pod of `app`; its successor, once Ready."""
         (old,) = self.of(app)
